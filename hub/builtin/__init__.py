@@ -1,0 +1,1 @@
+"""The hub's own parts, registered through the plugin manager like any plugin."""

@@ -1,0 +1,16 @@
+"""The default catalog: a SQLite file."""
+
+from hub.hookspecs import hookimpl
+
+
+@hookimpl(trylast=True)
+def hub_open_catalog(location: str):
+    from hub.catalog import sqlite_path
+
+    path = sqlite_path(location)
+    if path is None:
+        return None
+
+    from hub.catalog import SQLiteCatalog
+
+    return SQLiteCatalog(path)

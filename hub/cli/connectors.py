@@ -1,0 +1,232 @@
+"""``hub list`` and ``hub run``."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from hub.cli.errors import hub_errors
+from hub.cli.output import echo_json, echo_table, human_bytes
+from hub.cli.progress import ProgressLine
+
+
+@click.command("list")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Import each connector and report the ones that fail as broken.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+def list_command(check: bool, as_json: bool) -> None:
+    """List the installed connectors.
+
+    Reads package metadata only, unless --check asks to import each one.
+    """
+    from hub.connectors import discover
+
+    with hub_errors():
+        discovery = discover()
+
+    rows = [_describe(entry, check) for entry in discovery.entries]
+    rows += [_describe_conflict(entry) for entry in discovery.conflicts]
+    _warn_broken_plugins()
+
+    if as_json:
+        echo_json(rows)
+        return
+    if not rows:
+        click.echo("No connectors installed. Install one with pip, for example:")
+        click.echo("  pip install ./connectors/cluvio")
+        return
+    columns = ("name", "distribution", "version", "status")
+    echo_table(columns, [[row[c] or "-" for c in columns] for row in rows])
+    for row in rows:
+        if row.get("error"):
+            click.echo(f"{row['name']}: {row['error']}", err=True)
+
+
+def _describe(entry, check: bool) -> dict:
+    from hub.connectors import load_class
+    from hub.errors import ConnectorLoadError
+
+    row = {
+        "name": entry.name,
+        "distribution": entry.distribution,
+        "version": entry.version,
+        "target": entry.target,
+        "status": "installed",
+        "error": None,
+    }
+    if check:
+        try:
+            load_class(entry)
+            row["status"] = "ok"
+        except ConnectorLoadError as error:
+            row["status"] = "broken"
+            row["error"] = str(error)
+    return row
+
+
+def _describe_conflict(entry) -> dict:
+    return {
+        "name": entry.name,
+        "distribution": entry.distribution,
+        "version": entry.version,
+        "target": entry.target,
+        "status": "conflict",
+        "error": f"another distribution already provides {entry.name!r}; "
+        f"uninstall one of them or block one with SECODA_HUB_BLOCK",
+    }
+
+
+def _warn_broken_plugins() -> None:
+    from hub.plugins import broken_plugins
+
+    for plugin in broken_plugins():
+        click.echo(
+            f"warning: hub plugin {plugin.name} ({plugin.distribution}) "
+            f"failed to load: {plugin.error}",
+            err=True,
+        )
+
+
+@click.command("run")
+@click.argument("connector")
+@click.option(
+    "--profile",
+    default="default",
+    show_default=True,
+    help="Credential profile to run with.",
+)
+@click.option(
+    "--catalog",
+    "catalog_location",
+    metavar="PATH_OR_URL",
+    help="Catalog to write into: a SQLite file path or sqlite:///path URL. "
+    "Default: SECODA_HUB_CATALOG, else catalog.sqlite in the hub's data directory.",
+)
+@click.option(
+    "--output",
+    "output_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write resources.jsonl and lineage.jsonl, in Secoda's upload "
+    "format, into this directory.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Show a live progress line on stderr. Default: when stderr is a terminal.",
+)
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Log each HTTP request and show the traceback of a failure.",
+)
+def run_command(
+    connector, profile, catalog_location, output_dir, as_json, progress, verbose
+):
+    """Run CONNECTOR into the catalog and print a summary.
+
+    CONNECTOR is an installed connector's name (see `hub list`), or the path
+    of a single Python file defining one SecodaIntegration subclass, such as
+    ./my_integration.py (or ./my_integration.py:ClassName). A file's
+    credentials are stored under its file name without .py.
+
+    Exit status: 0 on success, 1 when the connector failed, 2 for a usage or
+    configuration error.
+    """
+    from hub.connectors import entry_from_file, find, is_file_spec
+    from hub.redaction import Redactor
+    from hub.runner import RunRequest, run
+
+    redactor = Redactor()
+    _configure_logging(verbose, redactor)
+    with hub_errors(redactor):
+        entry = (
+            entry_from_file(connector) if is_file_spec(connector) else find(connector)
+        )
+
+    display = ProgressLine(entry.name, enabled=progress)
+    request = RunRequest(
+        entry=entry,
+        profile=profile,
+        catalog_location=catalog_location,
+        output_dir=output_dir,
+        on_progress=display,
+    )
+    try:
+        with hub_errors(redactor):
+            report = _run_reporting_failure(
+                run, request, redactor, verbose, display, as_json
+            )
+    finally:
+        display.clear()
+
+    if as_json:
+        echo_json(report.as_dict())
+    else:
+        _echo_summary(report)
+
+
+def _run_reporting_failure(run, request, redactor, verbose, display, as_json):
+    from hub.errors import ConnectorRunError
+
+    try:
+        return run(request, redactor)
+    except ConnectorRunError as error:
+        display.clear()
+        if verbose:
+            logging.getLogger("hub").error(
+                "connector traceback", exc_info=error.__cause__
+            )
+        if as_json:
+            echo_json(error.report.as_dict())
+        raise
+
+
+def _configure_logging(verbose: bool, redactor) -> None:
+    from hub.redaction import RedactingFormatter
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        RedactingFormatter(redactor, "%(levelname)s %(name)s: %(message)s")
+    )
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    # httpx and httpcore log every connection step at DEBUG; the hub's own
+    # request log line is enough.
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _echo_summary(report) -> None:
+    version = f" {report.version}" if report.version else ""
+    click.echo(
+        f"{report.connector}{version} (profile {report.profile}): "
+        f"{report.status} in {report.duration_seconds:.1f} s"
+    )
+    click.echo(f"  resources  {report.resources:,}")
+    for entity_type, count in report.resources_by_type.items():
+        click.echo(f"    {entity_type:<16} {count:>8,}")
+    click.echo(f"  lineage    {report.lineage:,} edges")
+    http = report.http
+    click.echo(
+        f"  http       {http['requests']:,} requests, "
+        f"{human_bytes(http['bytes_received'])} received, "
+        f"{http['seconds']:.1f} s in HTTP"
+    )
+    catalog = report.catalog
+    resources = catalog["resources"]
+    click.echo(
+        f"  catalog    {catalog['location']} (run {catalog['run_id']}: "
+        f"{resources['added']:,} added, {resources['changed']:,} changed, "
+        f"{resources['unchanged']:,} unchanged, {resources['stale']:,} stale)"
+    )
+    if report.outputs:
+        click.echo(f"  output     {', '.join(report.outputs)}")

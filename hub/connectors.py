@@ -1,0 +1,202 @@
+"""Finding connectors and loading their classes.
+
+Listing reads package metadata only. A connector's module is imported when it
+is checked, run or asked for its credential fields, and an import that fails
+is reported for that connector alone.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from hub.errors import ConnectorLoadError, ConnectorNotFoundError
+from hub.plugins import blocked_names, get_plugin_manager
+
+if TYPE_CHECKING:
+    from hub.sdk import SecodaIntegration
+
+
+@dataclass(frozen=True)
+class ConnectorEntry:
+    """An installed connector, known from metadata before any import."""
+
+    name: str
+    target: str
+    distribution: str | None
+    version: str | None
+    origin: str
+    load: Callable[[], object] = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """The result of one discovery: usable entries and name conflicts."""
+
+    entries: list[ConnectorEntry]
+    conflicts: list[ConnectorEntry]
+
+    def names(self) -> list[str]:
+        return [entry.name for entry in self.entries]
+
+
+def discover() -> Discovery:
+    """Collect the connectors every plugin provides, first name wins."""
+    blocked = blocked_names()
+    entries: dict[str, ConnectorEntry] = {}
+    conflicts = []
+    for provided in get_plugin_manager().hook.hub_discover_connectors():
+        for entry in provided or ():
+            if entry.name in blocked:
+                continue
+            if entry.name in entries:
+                conflicts.append(entry)
+            else:
+                entries[entry.name] = entry
+    ordered = sorted(entries.values(), key=lambda entry: entry.name)
+    return Discovery(ordered, conflicts)
+
+
+def find(name: str) -> ConnectorEntry:
+    """Return the installed connector called ``name``."""
+    discovery = discover()
+    for entry in discovery.entries:
+        if entry.name == name:
+            return entry
+
+    installed = ", ".join(discovery.names()) or "none"
+    raise ConnectorNotFoundError(
+        f"no connector named {name!r} is installed (installed: {installed}). "
+        "Install one with pip, or run a file with `hub run ./path/to/file.py`."
+    )
+
+
+def load_class(entry: ConnectorEntry) -> type[SecodaIntegration]:
+    """Import the connector's module and return its class."""
+    try:
+        loaded = entry.load()
+    except ConnectorLoadError:
+        raise
+    except Exception as error:
+        raise ConnectorLoadError(
+            f"connector {entry.name!r} ({_origin(entry)}) failed to import: "
+            f"{type(error).__name__}: {error}{_import_hint(error)}"
+        ) from error
+    return _check_class(entry, loaded)
+
+
+def entry_from_file(spec: str) -> ConnectorEntry:
+    """Build an entry for ``./file.py`` or ``./file.py:ClassName``.
+
+    The connector's name is the file's stem in lower case, with every
+    character other than a letter, digit or underscore replaced by ``_``; it
+    selects the credentials the run receives.
+    """
+    path_text, _, class_name = spec.partition(".py:")
+    path = Path(path_text if not class_name else path_text + ".py")
+    name = re.sub(r"\W", "_", path.stem.lower())
+
+    return ConnectorEntry(
+        name=name,
+        target=str(path),
+        distribution=None,
+        version=None,
+        origin="file",
+        load=lambda: _load_file_class(path, class_name or None),
+    )
+
+
+def is_file_spec(spec: str) -> bool:
+    """Tell a file path such as ``./x.py`` from a connector name."""
+    return spec.endswith(".py") or ".py:" in spec or "/" in spec
+
+
+def _load_file_class(path: Path, class_name: str | None) -> type:
+    if not path.is_file():
+        raise ConnectorLoadError(f"connector file {str(path)!r} does not exist")
+
+    module = _import_file(path)
+    classes = _integration_classes(module)
+    if class_name:
+        if class_name not in classes:
+            raise ConnectorLoadError(
+                f"{path} defines no SecodaIntegration subclass named "
+                f"{class_name!r} (found: {', '.join(classes) or 'none'})"
+            )
+        return classes[class_name]
+    if len(classes) == 1:
+        return next(iter(classes.values()))
+    if not classes:
+        raise ConnectorLoadError(
+            f"{path} defines no subclass of hub.sdk.SecodaIntegration; "
+            "define one, importing it with `from hub.sdk import SecodaIntegration`"
+        )
+    raise ConnectorLoadError(
+        f"{path} defines several connector classes ({', '.join(classes)}); "
+        f"choose one with `hub run {path}:ClassName`"
+    )
+
+
+def _import_file(path: Path):
+    module_name = "hub_file_connector_" + re.sub(r"\W", "_", path.stem)
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise ConnectorLoadError(f"{path} is not a Python file")
+
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:
+        del sys.modules[module_name]
+        raise ConnectorLoadError(
+            f"{path} failed to import: {type(error).__name__}: {error}"
+            f"{_import_hint(error)}"
+        ) from error
+    return module
+
+
+def _integration_classes(module) -> dict[str, type]:
+    from hub.sdk import SecodaIntegration
+
+    return {
+        name: value
+        for name, value in vars(module).items()
+        if inspect.isclass(value)
+        and issubclass(value, SecodaIntegration)
+        and value.__module__ == module.__name__
+        and not inspect.isabstract(value)
+    }
+
+
+def _check_class(entry: ConnectorEntry, loaded: object) -> type:
+    from hub.sdk import SecodaIntegration
+
+    if inspect.isclass(loaded) and issubclass(loaded, SecodaIntegration):
+        return loaded
+    raise ConnectorLoadError(
+        f"connector {entry.name!r} ({_origin(entry)}) points to {loaded!r}, "
+        "which is not a subclass of hub.sdk.SecodaIntegration; "
+        "import the base class with `from hub.sdk import SecodaIntegration`"
+    )
+
+
+def _origin(entry: ConnectorEntry) -> str:
+    if entry.distribution:
+        return f"{entry.distribution} {entry.version}, {entry.target}"
+    return entry.target
+
+
+def _import_hint(error: Exception) -> str:
+    if isinstance(error, ModuleNotFoundError) and error.name == "secodadk":
+        return (
+            ". Connectors run on the hub's SDK: change the import line to "
+            "`from hub.sdk import ...`"
+        )
+    return ""

@@ -1,0 +1,77 @@
+"""Hook specifications: the extension points of the hub.
+
+The hub's own parts (entry-point discovery, the SQLite catalog, the JSONL
+output and the file credential store) implement these hooks in
+:mod:`hub.builtin`, and a plugin distribution registered under the
+``secoda.hub.plugins`` entry-point group can implement any of them too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from hub.catalog import Catalog
+    from hub.connectors import ConnectorEntry
+    from hub.credentials import CredentialStore
+    from hub.sinks import RunSink
+
+hookspec = pluggy.HookspecMarker("hub")
+hookimpl = pluggy.HookimplMarker("hub")
+
+
+@hookspec
+def hub_discover_connectors() -> list[ConnectorEntry]:
+    """List the connectors this plugin provides, without importing them.
+
+    Called by ``hub list``, ``hub run`` and every command that looks a
+    connector up by name. Implementations must read metadata only: importing
+    connector code here would make listing slow and let one broken connector
+    break the listing of the others.
+
+    :return: the connectors found; an empty list when there are none. When two
+        plugins return the same name, the first registered plugin wins and
+        the others are reported as conflicts.
+    """
+
+
+@hookspec(firstresult=True)
+def hub_open_catalog(location: str) -> Catalog | None:
+    """Open the catalog that a run writes into and queries read from.
+
+    ``firstresult`` because exactly one catalog serves a command: the first
+    plugin that recognises the location opens it.
+
+    :param location: a file path or a database URL, as given with
+        ``--catalog`` or ``SECODA_HUB_CATALOG``.
+    :return: an open catalog, or ``None`` when this plugin does not handle
+        that kind of location.
+    """
+
+
+@hookspec
+def hub_open_outputs(output_dir: Path | None) -> list[RunSink] | None:
+    """Open extra outputs that receive every model of a run as it is declared.
+
+    Called once at the start of each run. Each sink is committed when the run
+    succeeds and aborted when it fails, so a failed run leaves no partial
+    files behind.
+
+    :param output_dir: the directory given with ``hub run --output``, or
+        ``None`` when the user asked for none.
+    :return: the sinks to feed, or ``None`` for none.
+    """
+
+
+@hookspec(firstresult=True)
+def hub_open_credential_store(config_dir: Path) -> CredentialStore | None:
+    """Open the store that keeps every connector's credentials.
+
+    ``firstresult`` because one store serves all connectors.
+
+    :param config_dir: the hub's configuration directory.
+    :return: the store, or ``None`` to let a later plugin provide it.
+    """

@@ -1,0 +1,49 @@
+"""Secoda's file upload format: ``resources.jsonl`` and ``lineage.jsonl``."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+from hub.sdk.models import DeclaredLineage, Resource
+
+RESOURCES_FILE = "resources.jsonl"
+LINEAGE_FILE = "lineage.jsonl"
+
+
+class JSONLOutput:
+    """Writes one JSON object per line into two files of one directory.
+
+    Lines go to hidden partial files first, which replace the real files only
+    when the run succeeds, so a failed run leaves the previous files intact.
+    """
+
+    def __init__(self, directory: Path):
+        directory.mkdir(parents=True, exist_ok=True)
+        self.paths = [directory / RESOURCES_FILE, directory / LINEAGE_FILE]
+        self._partials = [
+            path.with_name(f".{path.name}.partial") for path in self.paths
+        ]
+        self._files = [open(path, "w", encoding="utf-8") for path in self._partials]
+
+    def write_resource(self, resource: Resource, body: str) -> None:
+        self._files[0].write(body + "\n")
+
+    def write_lineage(self, lineage: DeclaredLineage, body: str) -> None:
+        self._files[1].write(body + "\n")
+
+    def commit(self) -> None:
+        for file in self._files:
+            file.flush()
+            os.fsync(file.fileno())
+            file.close()
+        for partial, path in zip(self._partials, self.paths, strict=True):
+            os.replace(partial, path)
+
+    def abort(self) -> None:
+        for file in self._files:
+            file.close()
+        for partial in self._partials:
+            with contextlib.suppress(FileNotFoundError):
+                partial.unlink()
