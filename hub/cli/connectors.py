@@ -12,6 +12,8 @@ from hub.cli.errors import hub_errors
 from hub.cli.output import echo_json, echo_table, human_bytes
 from hub.cli.progress import ProgressLine
 
+LOG_HANDLER_NAME = "hub-cli"
+
 
 @click.command("list")
 @click.option(
@@ -193,10 +195,14 @@ def _configure_logging(verbose: bool, redactor) -> None:
     from hub.redaction import RedactingFormatter
 
     handler = logging.StreamHandler(sys.stderr)
+    handler.set_name(LOG_HANDLER_NAME)
     handler.setFormatter(
         RedactingFormatter(redactor, "%(levelname)s %(name)s: %(message)s")
     )
     root = logging.getLogger()
+    # Replace the handler of an earlier command in the same process.
+    for old in [h for h in root.handlers if h.get_name() == LOG_HANDLER_NAME]:
+        root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.WARNING)
     # httpx and httpcore log every connection step at DEBUG; the hub's own

@@ -1,0 +1,86 @@
+"""Fixtures shared by the hub's tests: an isolated hub home and a Cluvio server."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from hub.cli import cli
+from secoda_connector_cluvio.testserver import (
+    DEFAULT_EMAIL,
+    DEFAULT_PASSWORD,
+    CluvioTestServer,
+    generate_account,
+)
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+HUB_ENVIRONMENT_PREFIXES = ("SECODA_HUB_",)
+
+
+@pytest.fixture(autouse=True)
+def hub_home(tmp_path, monkeypatch) -> Path:
+    """Give every test its own hub home, catalog and credential store."""
+    for name in list(os.environ):
+        if name.startswith(HUB_ENVIRONMENT_PREFIXES):
+            monkeypatch.delenv(name)
+    home = tmp_path / "hub-home"
+    monkeypatch.setenv("SECODA_HUB_HOME", str(home))
+    return home
+
+
+@pytest.fixture(scope="session")
+def cluvio_account():
+    return generate_account(25, seed=7)
+
+
+@pytest.fixture
+def cluvio_server(cluvio_account):
+    with CluvioTestServer(
+        cluvio_account, email=DEFAULT_EMAIL, password=DEFAULT_PASSWORD
+    ) as server:
+        yield server
+
+
+@pytest.fixture
+def hub():
+    """Invoke the CLI in process and return the click result."""
+
+    def invoke(*args: str, input: str | None = None):
+        return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+
+    return invoke
+
+
+@pytest.fixture
+def cluvio_credentials(hub, cluvio_server):
+    """Store working Cluvio credentials pointing at the local server."""
+    result = hub(
+        "credentials",
+        "set",
+        "cluvio",
+        f"email={DEFAULT_EMAIL}",
+        f"password={DEFAULT_PASSWORD}",
+        f"base_url={cluvio_server.url}",
+    )
+    assert result.exit_code == 0, result.output
+    return cluvio_server
+
+
+def run_hub_process(*args: str, env: dict | None = None, hub_path: str | None = None):
+    """Run the ``hub`` console script in a child process."""
+    command = [hub_path or str(Path(sys.executable).with_name("hub")), *args]
+    return subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]

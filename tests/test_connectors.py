@@ -1,0 +1,107 @@
+"""Finding connectors: file connectors, name conflicts and the hook contract."""
+
+import inspect
+import json
+
+import pytest
+
+from hub import hookspecs
+from hub.connectors import entry_from_file, is_file_spec, load_class
+from hub.errors import ConnectorLoadError
+
+TWO_CLASSES = """
+from hub.sdk import SecodaIntegration
+
+
+class First(SecodaIntegration):
+    def extract(self):
+        pass
+
+
+class Second(SecodaIntegration):
+    def extract(self):
+        pass
+"""
+
+
+def test_file_spec_detection():
+    assert is_file_spec("./x.py")
+    assert is_file_spec("dir/x")
+    assert is_file_spec("x.py:Cls")
+    assert not is_file_spec("cluvio")
+
+
+def test_file_name_becomes_connector_name(tmp_path):
+    entry = entry_from_file(str(tmp_path / "My-Integration.py"))
+
+    assert entry.name == "my_integration"
+    assert entry.origin == "file"
+
+
+def test_missing_file_is_reported(tmp_path):
+    entry = entry_from_file(str(tmp_path / "absent.py"))
+
+    with pytest.raises(ConnectorLoadError, match="does not exist"):
+        load_class(entry)
+
+
+def test_several_classes_need_a_choice(tmp_path):
+    path = tmp_path / "two.py"
+    path.write_text(TWO_CLASSES)
+
+    with pytest.raises(ConnectorLoadError, match="two.py:ClassName"):
+        load_class(entry_from_file(str(path)))
+    assert load_class(entry_from_file(f"{path}:Second")).__name__ == "Second"
+
+
+def test_secodadk_import_gets_hint(tmp_path):
+    path = tmp_path / "old.py"
+    path.write_text("from secodadk import SecodaIntegration\n")
+
+    with pytest.raises(ConnectorLoadError, match="from hub.sdk import"):
+        load_class(entry_from_file(str(path)))
+
+
+def test_import_error_names_file(tmp_path, hub):
+    path = tmp_path / "broken.py"
+    path.write_text("raise ValueError('broken on purpose')\n")
+
+    result = hub("run", str(path))
+
+    assert result.exit_code == 1
+    assert "broken.py failed to import: ValueError: broken on purpose" in result.stderr
+
+
+def test_list_shows_cluvio(hub):
+    result = hub("list", "--json", "--check")
+
+    assert result.exit_code == 0
+    rows = {row["name"]: row for row in json.loads(result.stdout)}
+    assert rows["cluvio"]["distribution"] == "secoda-connector-cluvio"
+    assert rows["cluvio"]["status"] == "ok"
+
+
+def test_blocked_connector_is_hidden(hub, monkeypatch):
+    monkeypatch.setenv("SECODA_HUB_BLOCK", "cluvio")
+
+    result = hub("list", "--json")
+
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == []
+
+
+HOOKS = [
+    (name, function)
+    for name, function in inspect.getmembers(hookspecs, inspect.isfunction)
+    if name.startswith("hub_")
+]
+
+
+@pytest.mark.parametrize("name,function", HOOKS, ids=[name for name, _ in HOOKS])
+def test_hook_is_documented(name, function):
+    doc = inspect.getdoc(function) or ""
+
+    assert doc.splitlines()[0].endswith("."), name
+    assert ":return:" in doc, name
+    for parameter in inspect.signature(function).parameters:
+        assert f":param {parameter}:" in doc, (name, parameter)
