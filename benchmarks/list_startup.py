@@ -191,27 +191,12 @@ def prepare_venv(venv: Path, connector_count: int) -> None:
 
 
 def install_hub(venv: Path) -> None:
+    # pip (checked with 23.2) rebuilds and reinstalls a local directory even when
+    # the same version is installed, so a reused venv gets the current hub code.
     log(f"installing the hub from {REPOSITORY_ROOT}")
     python = str(venv / "bin" / "python")
     run_checked(
         [python, "-m", "pip", "install", "--quiet", str(REPOSITORY_ROOT)],
-        INSTALL_TIMEOUT,
-    )
-
-    # pip leaves an installed distribution of the same version in place, so a
-    # reused venv would keep old hub code without this forced reinstall.
-    # --no-deps keeps it to the hub's own files.
-    run_checked(
-        [
-            python,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--force-reinstall",
-            "--no-deps",
-            str(REPOSITORY_ROOT),
-        ],
         INSTALL_TIMEOUT,
     )
 
@@ -374,14 +359,20 @@ def child_environment() -> dict[str, str]:
 def time_once(command: TimedCommand, environment: dict[str, str]) -> float:
     """Run the command with stdout sent to /dev/null and return its time in ms."""
     start = time.perf_counter_ns()
-    completed = subprocess.run(
-        command.argv,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env=environment,
-        timeout=COMMAND_TIMEOUT,
-        check=False,
-    )
+    try:
+        completed = subprocess.run(
+            command.argv,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=environment,
+            timeout=COMMAND_TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise SystemExit(
+            f"{command.label} timed out after {COMMAND_TIMEOUT} s: "
+            f"{' '.join(command.argv)}"
+        ) from None
     elapsed = time.perf_counter_ns() - start
 
     if completed.returncode != 0:
@@ -429,14 +420,19 @@ def print_table(timings: list[Timing]) -> None:
 
 def run_checked(argv: list[str], timeout: float) -> str:
     """Run a set-up command and return its stdout, or exit with its stderr."""
-    completed = subprocess.run(
-        argv,
-        capture_output=True,
-        text=True,
-        env=child_environment(),
-        timeout=timeout,
-        check=False,
-    )
+    try:
+        completed = subprocess.run(
+            argv,
+            capture_output=True,
+            text=True,
+            env=child_environment(),
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise SystemExit(
+            f"command timed out after {timeout} s: {' '.join(argv)}"
+        ) from None
     if completed.returncode != 0:
         raise SystemExit(
             f"command failed with exit status {completed.returncode}: "
