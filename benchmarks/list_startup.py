@@ -14,7 +14,7 @@ interleaved round by round:
 It prints the median and minimum of each in milliseconds, and the ratio of the
 `hub list` median to the importlib_metadata median.
 
-Run it with the Python that should host the venv:
+The venv is based on the Python that runs the script:
 
     python3 benchmarks/list_startup.py --repeat 20
 """

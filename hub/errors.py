@@ -4,13 +4,27 @@
     ├── ConfigurationError        exit 2: the user must change a setting
     │   ├── ConnectorNotFoundError    no connector of that name is installed
     │   ├── MissingCredentialsError   required credential fields are unset
-    │   ├── CredentialStoreError      the store file is unreadable or unsafe
-    │   └── CatalogURLError           the catalog path or URL is invalid
+    │   ├── CredentialStoreError      the store is unreadable, unsafe or absent
+    │   ├── CatalogURLError           the catalog path or URL is invalid
+    │   └── RegistryError             a registry file or URL is invalid
     ├── ConnectorLoadError        exit 1: a connector failed to import or is
     │                             not a SecodaIntegration subclass
     ├── ConnectorRunError         exit 1: a connector raised during its run
-    └── IntegrationError          exit 1: raised by connector code itself
-        └── AuthenticationError       the source rejected the credentials
+    ├── CatalogError              exit 1: the catalog failed while in use
+    ├── PublishError              exit 1: a connector failed publication checks
+    │   └── ChecksumMismatchError     a wheel's sha256 differs from the registry
+    └── IntegrationError          exit 1: raised by connector code or the SDK
+        ├── AuthenticationError       the source rejected the credentials
+        ├── ValidationError           a declared model breaks Secoda's rules
+        └── HTTPError                 an HTTP request of the SDK failed
+            ├── EgressDeniedError         the host is not on the allowlist;
+            │                             no connection was opened
+            ├── PaginationError           a server repeated a page or passed
+            │                             the page cap
+            ├── RetriableHTTPError        a transient failure (connect error,
+            │                             429, 502, 503, 504) that outlasted
+            │                             every retry
+            └── FatalHTTPError            a failure retrying cannot fix
 
 The CLI turns these into click exceptions; library code never prints.
 """
@@ -48,6 +62,10 @@ class CatalogURLError(ConfigurationError):
     """The catalog location names an unsupported or invalid database."""
 
 
+class RegistryError(ConfigurationError):
+    """A registry cannot be read, or holds an invalid document."""
+
+
 class ConnectorLoadError(HubError):
     """A connector's module failed to import or holds no usable class."""
 
@@ -56,9 +74,45 @@ class ConnectorRunError(HubError):
     """A connector raised during its run; the cause is chained."""
 
 
+class CatalogError(HubError):
+    """A catalog operation failed after the catalog was opened."""
+
+
+class PublishError(HubError):
+    """A connector distribution failed one or more publication checks."""
+
+
+class ChecksumMismatchError(PublishError):
+    """A wheel's sha256 differs from the one the registry records."""
+
+
 class IntegrationError(HubError):
     """Raised by connector code for a failure it can describe in one line."""
 
 
 class AuthenticationError(IntegrationError):
     """The source rejected the credentials (a failed sign-in)."""
+
+
+class ValidationError(IntegrationError):
+    """A declared resource or lineage edge breaks one of Secoda's rules."""
+
+
+class HTTPError(IntegrationError):
+    """An HTTP request made through the SDK failed."""
+
+
+class EgressDeniedError(HTTPError):
+    """A request named a host the connector may not call; nothing was sent."""
+
+
+class PaginationError(HTTPError):
+    """A paginated listing repeated a page token or passed the page cap."""
+
+
+class RetriableHTTPError(HTTPError):
+    """A transient failure that was still failing after the last retry."""
+
+
+class FatalHTTPError(HTTPError):
+    """A failure that retrying cannot fix."""

@@ -51,6 +51,16 @@ class SecodaIntegration(abc.ABC):
     def extract(self):
         """Extract everything from the source, declaring each model found."""
 
+    def check_connection(self) -> None:
+        """Check that the credentials work, without extracting anything.
+
+        A connector overrides this with its cheapest authenticated call (the
+        Cluvio connector signs in) and raises :class:`hub.sdk.IntegrationError`
+        or :class:`hub.sdk.AuthenticationError` when the check fails. The
+        base class defines no check and raises ``NotImplementedError``.
+        """
+        raise NotImplementedError(f"{type(self).__name__} defines no connection check")
+
     def start(self):
         """Run :meth:`extract`, then :meth:`finalize`."""
         self.extract()

@@ -55,6 +55,10 @@ class CluvioIntegration(SecodaIntegration):
             for report in _included_reports(detail):
                 self._declare_report(report, dashboard_id)
 
+    def check_connection(self) -> None:
+        """Sign in, which proves the email, password and base URL."""
+        self._sign_in(self._base_url())
+
     def _base_url(self) -> str:
         base_url = (self.credentials.get("base_url") or DEFAULT_BASE_URL).rstrip("/")
         parts = urlsplit(base_url)
