@@ -32,6 +32,10 @@ class SecodaIntegration(abc.ABC):
     credential_fields: ClassVar[tuple[CredentialField, ...]] = ()
     allowed_hosts: ClassVar[tuple[str, ...]] = ()
 
+    # The dialect of the source's SQL as sqlglot names it ("postgres",
+    # "snowflake", ...); None lets the parser use its default dialect.
+    sql_dialect: ClassVar[str | None] = None
+
     def __init__(
         self,
         *,
@@ -50,6 +54,16 @@ class SecodaIntegration(abc.ABC):
     @abc.abstractmethod
     def extract(self):
         """Extract everything from the source, declaring each model found."""
+
+    @classmethod
+    def prepare_sql(cls, sql: str) -> str:
+        """Return a query as plain SQL, ready for the hub's lineage parser.
+
+        Connectors whose queries carry template syntax (Cluvio's filter
+        parameters, for example) override this; the base class returns the
+        query unchanged.
+        """
+        return sql
 
     def check_connection(self) -> None:
         """Check that the credentials work, without extracting anything.
