@@ -10,15 +10,23 @@ from hub.hookspecs import hookimpl
 def hub_discover_connectors() -> list[ConnectorEntry]:
     entries = []
     for entry_point in entry_points_in(CONNECTOR_GROUP):
-        distribution = entry_point.dist
+        name, version = _name_and_version(entry_point.dist)
         entries.append(
             ConnectorEntry(
                 name=entry_point.name,
                 target=entry_point.value,
-                distribution=distribution.name if distribution else None,
-                version=distribution.version if distribution else None,
+                distribution=name,
+                version=version,
                 origin="entry point",
                 load=entry_point.load,
             )
         )
     return entries
+
+
+def _name_and_version(distribution) -> tuple[str | None, str | None]:
+    if distribution is None:
+        return None, None
+    # Reading .name and .version separately parses METADATA twice.
+    metadata = distribution.metadata
+    return metadata["Name"], metadata["Version"]
