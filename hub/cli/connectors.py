@@ -132,7 +132,7 @@ def _warn_broken_plugins() -> None:
 def run_command(
     connector, profile, catalog_location, output_dir, as_json, progress, verbose
 ):
-    """Run CONNECTOR into the catalog and print a summary.
+    """Run a connector into the catalog and print a summary.
 
     CONNECTOR is an installed connector's name (see `hub list`), or the path
     of a single Python file defining one SecodaIntegration subclass, such as
