@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hub.errors import ConnectorLoadError, ConnectorNotFoundError
+from hub.errors import ConnectorLoadError, ConnectorNotFoundError, HubError
 from hub.plugins import blocked_names, get_plugin_manager
 
 if TYPE_CHECKING:
@@ -81,7 +81,7 @@ def load_class(entry: ConnectorEntry) -> type[SecodaIntegration]:
     """Import the connector's module and return its class."""
     try:
         loaded = entry.load()
-    except ConnectorLoadError:
+    except HubError:
         raise
     except Exception as error:
         raise ConnectorLoadError(
@@ -94,13 +94,16 @@ def load_class(entry: ConnectorEntry) -> type[SecodaIntegration]:
 def entry_from_file(spec: str) -> ConnectorEntry:
     """Build an entry for ``./file.py`` or ``./file.py:ClassName``.
 
-    The connector's name is the file's stem in lower case, with every
-    character other than a letter, digit or underscore replaced by ``_``; it
-    selects the credentials the run receives.
+    The connector's name is the file's stem, followed by ``_`` and the class
+    name when one is given, in lower case with every character other than a
+    letter, digit or underscore replaced by ``_``. The name selects the
+    credentials and the catalog rows of the run, so two classes of one file
+    never share them.
     """
     path_text, _, class_name = spec.partition(".py:")
     path = Path(path_text if not class_name else path_text + ".py")
-    name = re.sub(r"\W", "_", path.stem.lower())
+    stem = f"{path.stem}_{class_name}" if class_name else path.stem
+    name = re.sub(r"\W", "_", stem.lower())
 
     return ConnectorEntry(
         name=name,
@@ -119,7 +122,10 @@ def is_file_spec(spec: str) -> bool:
 
 def _load_file_class(path: Path, class_name: str | None) -> type:
     if not path.is_file():
-        raise ConnectorLoadError(f"connector file {str(path)!r} does not exist")
+        raise ConnectorNotFoundError(
+            f"connector file {str(path)!r} does not exist; give the path of a "
+            "Python file, or an installed connector's name (see `hub list`)"
+        )
 
     module = _import_file(path)
     classes = _integration_classes(module)

@@ -7,7 +7,7 @@ import pytest
 
 from hub import hookspecs
 from hub.connectors import entry_from_file, is_file_spec, load_class
-from hub.errors import ConnectorLoadError
+from hub.errors import ConnectorLoadError, ConnectorNotFoundError
 
 TWO_CLASSES = """
 from hub.sdk import SecodaIntegration
@@ -41,8 +41,21 @@ def test_file_name_becomes_connector_name(tmp_path):
 def test_missing_file_is_reported(tmp_path):
     entry = entry_from_file(str(tmp_path / "absent.py"))
 
-    with pytest.raises(ConnectorLoadError, match="does not exist"):
+    with pytest.raises(ConnectorNotFoundError, match="does not exist"):
         load_class(entry)
+
+
+def test_missing_file_exits_2(tmp_path, hub):
+    result = hub("run", str(tmp_path / "absent.py"))
+
+    assert result.exit_code == 2
+    assert "absent.py" in result.stderr
+
+
+def test_class_choice_names_connector(tmp_path):
+    entry = entry_from_file(f"{tmp_path / 'two.py'}:Second")
+
+    assert entry.name == "two_second"
 
 
 def test_several_classes_need_a_choice(tmp_path):

@@ -84,9 +84,9 @@ def hub_in(
     )
 
 
-def listed(venv: Path, *options: str) -> dict[str, dict]:
+def listed(venv: Path, *options: str, exit_code: int = 0) -> dict[str, dict]:
     result = hub_in(venv, "list", "--json", *options)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == exit_code, result.stderr
     return {row["name"]: row for row in json.loads(result.stdout)}
 
 
@@ -198,7 +198,7 @@ def test_broken_distribution_stays_contained(venv, wheelhouse, tmp_path):
     env = {"SECODA_HUB_HOME": str(tmp_path / "home")}
 
     plain = listed(venv)
-    checked = listed(venv, "--check")
+    checked = listed(venv, "--check", exit_code=1)
     broken_run = hub_in(venv, "run", "broken", env=env)
     good_run = hub_in(venv, "run", "good", "--json", env=env)
 

@@ -26,6 +26,7 @@ def list_command(check: bool, as_json: bool) -> None:
     """List the installed connectors.
 
     Reads package metadata only, unless --check asks to import each one.
+    Exits with 1 when --check finds a broken connector.
     """
     from hub.connectors import discover
 
@@ -38,6 +39,8 @@ def list_command(check: bool, as_json: bool) -> None:
 
     if as_json:
         echo_json(rows)
+        if any(row["status"] == "broken" for row in rows):
+            sys.exit(1)
         return
     if not rows:
         click.echo("No connectors installed. Install one with pip, for example:")
@@ -48,6 +51,8 @@ def list_command(check: bool, as_json: bool) -> None:
     for row in rows:
         if row.get("error"):
             click.echo(f"{row['name']}: {row['error']}", err=True)
+    if any(row["status"] == "broken" for row in rows):
+        sys.exit(1)
 
 
 def _describe(entry, check: bool) -> dict:
