@@ -16,6 +16,7 @@
     └── IntegrationError          exit 1: raised by connector code or the SDK
         ├── AuthenticationError       the source rejected the credentials
         ├── ValidationError           a declared model breaks Secoda's rules
+        │   └── SQLParseError             a query given for SQL lineage does not parse
         └── HTTPError                 an HTTP request of the SDK failed
             ├── EgressDeniedError         the host is not on the allowlist;
             │                             no connection was opened
@@ -96,6 +97,10 @@ class AuthenticationError(IntegrationError):
 
 class ValidationError(IntegrationError):
     """A declared resource or lineage edge breaks one of Secoda's rules."""
+
+
+class SQLParseError(ValidationError):
+    """A query given for SQL lineage does not parse, so its tables are unknown."""
 
 
 class HTTPError(IntegrationError):

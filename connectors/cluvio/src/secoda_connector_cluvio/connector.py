@@ -20,6 +20,7 @@ from hub.sdk import (
     SecodaIntegration,
     TablesFromSQLQuery,
 )
+from secoda_connector_cluvio.sql import replace_parameters
 
 DEFAULT_BASE_URL = "https://api.cluvio.com"
 PRODUCT = "cluvio"
@@ -43,6 +44,10 @@ class CluvioIntegration(SecodaIntegration):
     # NOTE: Cluvio runs US and EU deployments, but the EU API host name is not
     # in the public material read so far; EU accounts set ``base_url``.
     allowed_hosts = ("api.cluvio.com",)
+
+    # Report SQL carries Cluvio's filter parameters, which the hub's SQL
+    # parser must see as plain SQL.
+    prepare_sql = staticmethod(replace_parameters)
 
     def extract(self):
         base_url = self._base_url()
