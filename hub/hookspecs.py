@@ -1,7 +1,8 @@
 """Hook specifications: the extension points of the hub.
 
 The hub's own parts (entry-point discovery, the SQLite catalog, the JSONL
-output and the file credential store) implement these hooks in
+output and the file, keyring and environment credential backends) implement
+these hooks in
 :mod:`hub.builtin`, and a plugin distribution registered under the
 ``secoda.hub.plugins`` entry-point group can implement any of them too.
 """
@@ -16,7 +17,7 @@ import pluggy
 if TYPE_CHECKING:
     from hub.catalog import Catalog
     from hub.connectors import ConnectorEntry
-    from hub.credentials import CredentialStore
+    from hub.credentials import CredentialBackend
     from hub.sinks import RunSink
 
 hookspec = pluggy.HookspecMarker("hub")
@@ -66,11 +67,52 @@ def hub_open_outputs(output_dir: Path | None) -> list[RunSink] | None:
     """
 
 
-@hookspec(firstresult=True)
-def hub_open_credential_store(config_dir: Path) -> CredentialStore | None:
-    """Open the store that keeps every connector's credentials.
+@hookspec
+def hub_list_credential_backends() -> list[str]:
+    """Name the credential backends this plugin can open.
 
-    ``firstresult`` because one store serves all connectors.
+    Used to list the choices when ``--backend`` or
+    ``SECODA_HUB_CREDENTIAL_BACKEND`` names no backend that any plugin opens.
+
+    :return: the backend names, such as ``["keyring"]``; an empty list for
+        none. Opening must stay cheap to name: list a backend even when its
+        library is missing, and let :func:`hub_open_credential_backend`
+        explain what to install.
+    """
+
+
+@hookspec(firstresult=True)
+def hub_open_credential_backend(
+    name: str, config_dir: Path
+) -> CredentialBackend | None:
+    """Open the credential backend called ``name``.
+
+    ``firstresult`` because one backend serves a command: the first plugin
+    that provides the name opens it, so a plugin registered before the
+    built-in ones can replace a built-in backend.
+
+    Implementations import their client library here, not at module level,
+    so ``hub --help`` and ``hub list`` never load it. A backend that exists
+    but cannot work on this machine (no keyring daemon, no network route to a
+    vault) raises :class:`hub.errors.CredentialStoreError` naming the
+    alternatives, and never falls back to another backend silently.
+
+    :param name: the backend name the user selected, in lower case.
+    :param config_dir: the hub's configuration directory, for backends that
+        keep files such as a lock or an index there.
+    :return: the opened backend, or ``None`` when this plugin provides no
+        backend of that name.
+    """
+
+
+@hookspec(firstresult=True)
+def hub_open_credential_store(config_dir: Path) -> CredentialBackend | None:
+    """Open the credential backend that a run reads its values from.
+
+    ``firstresult`` because one store serves all connectors. The built-in
+    implementation opens the backend selected by
+    ``SECODA_HUB_CREDENTIAL_BACKEND`` through
+    :func:`hub_open_credential_backend`; implement that hook to add a backend.
 
     :param config_dir: the hub's configuration directory.
     :return: the store, or ``None`` to let a later plugin provide it.

@@ -1,8 +1,9 @@
 """Removing secret values from text before anyone sees it."""
 
+import contextlib
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 REPLACEMENT = "[redacted]"
 
@@ -52,3 +53,71 @@ class RedactingFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         return self.redactor(super().format(record))
+
+
+class RedactingFilter(logging.Filter):
+    """A handler filter that redacts each record before any formatter runs.
+
+    Attached to handlers the hub did not create (the root logger's, the
+    last-resort handler, pytest's), it covers the message, its arguments,
+    the traceback and the stack of every record those handlers emit.
+    """
+
+    def __init__(self, redactor: Redactor):
+        super().__init__()
+        self.redactor = redactor
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.redactor:
+            return True
+        record.msg = self.redactor(record.getMessage())
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redactor(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.redactor(record.stack_info)
+        return True
+
+
+_active = Redactor()
+
+
+def active_redactor() -> Redactor:
+    """Return the redactor of the command running in this process.
+
+    Code that builds text outside a log record, such as a model's ``repr``,
+    passes it through this redactor.
+    """
+    return _active
+
+
+@contextlib.contextmanager
+def redacting_logs(redactor: Redactor) -> Iterator[Redactor]:
+    """Redact every log record and warning while the block runs.
+
+    Makes ``redactor`` the active one, adds a :class:`RedactingFilter` to each
+    handler of the root logger and to ``logging.lastResort``, and routes
+    warnings through logging so they pass the same filter. Handlers added
+    inside the block get no filter, so configure logging first.
+    """
+    global _active
+    previous = _active
+    _active = redactor
+
+    log_filter = RedactingFilter(redactor)
+    handlers = [*logging.getLogger().handlers, logging.lastResort]
+    handlers = [handler for handler in handlers if handler is not None]
+    for handler in handlers:
+        handler.addFilter(log_filter)
+    # NOTE: leaving the block turns warning capture off even when a caller
+    # had turned it on, because logging offers no way to read its state.
+    logging.captureWarnings(True)
+    try:
+        yield redactor
+    finally:
+        logging.captureWarnings(False)
+        for handler in handlers:
+            handler.removeFilter(log_filter)
+        _active = previous

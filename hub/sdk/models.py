@@ -12,6 +12,27 @@ from typing import Annotated, Literal, Optional, Union
 import pydantic
 from pydantic import Field
 
+
+class RedactedModel(pydantic.BaseModel):
+    """A model whose ``repr`` and validation errors show no stored secret.
+
+    Validation errors leave out the input, and ``repr`` passes through the
+    redactor of the running command, which holds every secret value loaded.
+    """
+
+    model_config = pydantic.ConfigDict(hide_input_in_errors=True)
+
+    def __repr__(self) -> str:
+        from hub.redaction import active_redactor
+
+        return active_redactor()(super().__repr__())
+
+    def __str__(self) -> str:
+        from hub.redaction import active_redactor
+
+        return active_redactor()(super().__str__())
+
+
 ENTITY_TYPES = (
     "database",
     "schema",
@@ -33,7 +54,7 @@ with warnings.catch_warnings():
         category=UserWarning,
     )
 
-    class Resource(pydantic.BaseModel):
+    class Resource(RedactedModel):
         """One catalog resource: a table, column, dashboard, chart and so on."""
 
         entity_type: str
@@ -63,13 +84,13 @@ with warnings.catch_warnings():
         # Charts.
         product: Optional[str] = None
 
-    class InternalResource(pydantic.BaseModel):
+    class InternalResource(RedactedModel):
         """A lineage end that this integration declares as a resource."""
 
         type: Literal["internal_resource"] = "internal_resource"
         databuilder_id: str
 
-    class ExternalTable(pydantic.BaseModel):
+    class ExternalTable(RedactedModel):
         """A lineage end matched by name to a table elsewhere in the workspace."""
 
         type: Literal["external_table"] = "external_table"
@@ -78,7 +99,7 @@ with warnings.catch_warnings():
         schema: Optional[str] = None
         table: str
 
-    class ExternalColumn(pydantic.BaseModel):
+    class ExternalColumn(RedactedModel):
         """A lineage end matched by name to a column elsewhere in the workspace."""
 
         type: Literal["external_column"] = "external_column"
@@ -88,7 +109,7 @@ with warnings.catch_warnings():
         table: str
         column: str
 
-    class TablesFromSQLQuery(pydantic.BaseModel):
+    class TablesFromSQLQuery(RedactedModel):
         """A lineage source standing for every table a SQL query reads."""
 
         type: Literal["tables_from_query"] = "tables_from_query"
@@ -101,7 +122,7 @@ LineageID = Annotated[
 ]
 
 
-class DeclaredLineage(pydantic.BaseModel):
+class DeclaredLineage(RedactedModel):
     """A lineage edge: data flows from ``from_identifier`` to ``to_identifier``."""
 
     from_identifier: LineageID

@@ -1,0 +1,123 @@
+"""Resolving the values one run receives, and keeping secrets out of sight.
+
+Environment variables override every backend:
+``SECODA_HUB_CRED__<CONNECTOR>__<PROFILE>__<FIELD>``, upper case, for example
+``SECODA_HUB_CRED__CLUVIO__DEFAULT__PASSWORD``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+
+from hub.errors import MissingCredentialsError
+from hub.sdk.fields import CredentialField
+
+DEFAULT_PROFILE = "default"
+ENV_PREFIX = "SECODA_HUB_CRED__"
+MASK = "********"
+
+Values = dict[str, str]
+
+
+class RunCredentials(dict):
+    """The plain dict of one profile's values that a connector receives.
+
+    ``repr`` and ``str`` mask the secret fields, so a connector that logs or
+    formats ``self.credentials`` shows no secret.
+    """
+
+    def __init__(self, values: Mapping[str, str], secret_names: set[str]):
+        super().__init__(values)
+        self._secret_names = frozenset(secret_names)
+
+    @property
+    def secret_names(self) -> frozenset[str]:
+        """The fields whose values are secret."""
+        return self._secret_names
+
+    def __repr__(self) -> str:
+        shown = {
+            name: MASK if name in self._secret_names else value
+            for name, value in self.items()
+        }
+        return repr(shown)
+
+    __str__ = __repr__
+
+
+def env_name(connector: str, profile: str, field: str) -> str:
+    """Return the environment variable that overrides one stored field."""
+    parts = (connector, profile, field)
+    return ENV_PREFIX + "__".join(re.sub(r"\W", "_", part).upper() for part in parts)
+
+
+def env_values(
+    connector: str, profile: str, environ: Mapping[str, str] | None = None
+) -> Values:
+    """Collect the fields set for one connector profile in the environment."""
+    environ = os.environ if environ is None else environ
+    prefix = env_name(connector, profile, "")
+    return {
+        key[len(prefix) :].lower(): value
+        for key, value in environ.items()
+        if key.startswith(prefix) and len(key) > len(prefix)
+    }
+
+
+def resolve(
+    connector: str,
+    profile: str,
+    fields: Sequence[CredentialField],
+    stored: Values,
+    environ: Mapping[str, str] | None = None,
+) -> Values:
+    """Merge stored values, environment overrides and declared defaults.
+
+    Raises :class:`MissingCredentialsError` naming every required field that
+    is still unset, with the command that stores them.
+    """
+    values = {**stored, **env_values(connector, profile, environ)}
+    for declared in fields:
+        if declared.name not in values and declared.default is not None:
+            values[declared.name] = declared.default
+
+    missing = [f.name for f in fields if f.required and not values.get(f.name)]
+    if missing:
+        raise MissingCredentialsError(
+            _missing_message(connector, profile, fields, missing), missing
+        )
+    return values
+
+
+def _missing_message(
+    connector: str, profile: str, fields: Sequence[CredentialField], missing: list[str]
+) -> str:
+    secret = {f.name for f in fields if f.secret}
+    # Secret fields are left to the prompt so the value stays out of shell history.
+    given = " ".join(f"{name}=..." for name in missing if name not in secret)
+    profile_option = "" if profile == DEFAULT_PROFILE else f" --profile {profile}"
+    command = f"hub credentials set {connector}{profile_option} {given}".rstrip()
+    return (
+        f"missing credentials for {connector!r} (profile {profile!r}): "
+        f"{', '.join(missing)}. Store them with `{command}`"
+        + (" (secret fields are prompted for)" if secret & set(missing) else "")
+        + f", or set {env_name(connector, profile, missing[0])} and the like."
+    )
+
+
+def secret_field_names(fields: Sequence[CredentialField], values: Mapping) -> set[str]:
+    """Name the fields whose values must never be shown.
+
+    A field counts as secret unless the connector declares it as not secret,
+    so the values of connectors that declare nothing are all kept hidden.
+    """
+    public = {f.name for f in fields if not f.secret}
+    return {name for name in values if name not in public}
+
+
+def masked(fields: Sequence[CredentialField], values: Mapping[str, str]) -> Values:
+    """Return ``values`` with every secret replaced by a mask."""
+    secret = secret_field_names(fields, values)
+    return {name: MASK if name in secret else value for name, value in values.items()}

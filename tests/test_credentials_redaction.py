@@ -1,0 +1,85 @@
+"""Redaction of log records, tracebacks and warnings on every root handler."""
+
+import io
+import logging
+import warnings
+
+import pytest
+
+from hub.redaction import Redactor, active_redactor, redacting_logs
+
+SECRET = 'pa"ss\nwörd-Ω-7731'
+
+
+@pytest.fixture
+def root_stream():
+    """Attach a plain handler, of the kind the hub did not create, to the root."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    root = logging.getLogger()
+    previous_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    yield stream
+    root.removeHandler(handler)
+    root.setLevel(previous_level)
+    handler.close()
+
+
+def test_message_arguments_redacted(root_stream):
+    with redacting_logs(Redactor([SECRET])):
+        logging.getLogger("hub.test").warning("value %r and %s", SECRET, SECRET)
+
+    text = root_stream.getvalue()
+    assert "7731" not in text
+    assert text.count("[redacted]") == 2
+
+
+def test_traceback_redacted(root_stream):
+    with redacting_logs(Redactor([SECRET])):
+        try:
+            raise ValueError(f"bad password {SECRET}")
+        except ValueError:
+            logging.getLogger("hub.test").exception("failed")
+
+    text = root_stream.getvalue()
+    assert "ValueError: bad password [redacted]" in text
+    assert "7731" not in text
+
+
+def test_warnings_redacted(root_stream):
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        with redacting_logs(Redactor([SECRET])):
+            warnings.warn(f"token {SECRET} expires soon", UserWarning, stacklevel=1)
+
+    text = root_stream.getvalue()
+    assert "token [redacted] expires soon" in text
+    assert "7731" not in text
+
+
+def test_filter_removed_afterwards(root_stream):
+    with redacting_logs(Redactor(["plain-secret-1"])):
+        pass
+
+    logging.getLogger("hub.test").warning("plain-secret-1")
+
+    assert "plain-secret-1" in root_stream.getvalue()
+
+
+def test_active_redactor_restored():
+    before = active_redactor()
+    redactor = Redactor([SECRET])
+
+    with redacting_logs(redactor):
+        inside = active_redactor()
+
+    assert inside is redactor
+    assert active_redactor() is before
+
+
+def test_empty_redactor_leaves_args(root_stream):
+    with redacting_logs(Redactor()):
+        logging.getLogger("hub.test").warning("count %d", 3)
+
+    assert root_stream.getvalue() == "count 3\n"

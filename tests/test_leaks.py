@@ -1,0 +1,212 @@
+"""No command, run, log, catalog or output file shows a stored secret.
+
+Two distinctive secrets, one with a quote, a newline and non-ASCII text, go
+through every credential command, ``hub show``, ``hub list`` and four runs:
+a successful one against a local Cluvio server, a failed sign-in, a file
+connector that raises with its credentials in the message, and one whose
+model fails validation. Every output, and every file the hub wrote outside
+the credential store itself, is then searched for each secret in its raw,
+JSON-escaped (``ensure_ascii`` on and off) and ``repr`` forms.
+"""
+
+import importlib
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from hub.cli import cli
+from hub.cli.show import show_command
+from hub.plugins import get_plugin_manager
+from secoda_connector_cluvio.testserver import DEFAULT_EMAIL, CluvioTestServer
+
+SECRET = 'pa"ss\nwörd-Ω-7731'
+SECOND = "tok'en=Zeta-ü-4402\tend"
+
+# Parts that identify a secret even when only a piece of it leaks, such as the
+# text after the newline. Plain digits would match byte counts by chance.
+FRAGMENTS = ("wörd-Ω-7731", "Zeta-ü-4402")
+
+BUILTIN_BACKENDS = ("hub.builtin.keyring_credentials", "hub.builtin.env_credentials")
+
+LEAKY_CONNECTOR = """\
+import logging
+
+from hub.sdk import CredentialField, SecodaIntegration
+
+logger = logging.getLogger(__name__)
+
+
+class Leaky(SecodaIntegration):
+    credential_fields = (
+        CredentialField("token", secret=True),
+        CredentialField("api_key", secret=True),
+    )
+
+    def extract(self):
+        logger.debug("values %s, dict %r", self.credentials, dict(self.credentials))
+        logger.warning("token is %s", self.credentials["token"])
+        raise RuntimeError(
+            f"token {self.credentials['token']} key {self.credentials['api_key']!r} "
+            f"in {dict(self.credentials)}"
+        )
+"""
+
+INVALID_CONNECTOR = """\
+from hub.sdk import CredentialField, Resource, SecodaIntegration
+
+
+class Invalid(SecodaIntegration):
+    credential_fields = (CredentialField("token", secret=True),)
+
+    def extract(self):
+        # entity_type is required, so validation fails on this input.
+        self.declare_resource(Resource(databuilder_id=self.credentials["token"]))
+"""
+
+
+def secret_forms(text: str) -> set[str]:
+    return {
+        text,
+        json.dumps(text)[1:-1],
+        json.dumps(text, ensure_ascii=True)[1:-1],
+        repr(text)[1:-1],
+    }
+
+
+NEEDLES = sorted(
+    {form for text in (SECRET, SECOND, *FRAGMENTS) for form in secret_forms(text)}
+)
+
+
+@pytest.fixture(autouse=True)
+def builtin_backends():
+    """Register the keyring and env backends where the manager lacks them."""
+    manager = get_plugin_manager()
+    for name in BUILTIN_BACKENDS:
+        if not manager.has_plugin(name):
+            manager.register(importlib.import_module(name), name=name)
+
+
+@pytest.fixture
+def secret_server(cluvio_account):
+    """A Cluvio server whose password is the distinctive secret."""
+    with CluvioTestServer(
+        cluvio_account, email=DEFAULT_EMAIL, password=SECRET
+    ) as server:
+        yield server
+
+
+class Transcript:
+    """Every command run in a test, with its outputs, for the final search."""
+
+    def __init__(self):
+        self.results = []
+
+    def __call__(self, *args, input=None, command=cli):
+        result = CliRunner().invoke(command, list(args), input=input)
+        self.results.append((args, result))
+        return result
+
+    def leaks(self) -> list[str]:
+        found = []
+        for args, result in self.results:
+            for stream in ("stdout", "stderr"):
+                text = getattr(result, stream)
+                found += [f"{args} {stream}: {n!r}" for n in NEEDLES if n in text]
+            if result.exception and not isinstance(result.exception, SystemExit):
+                found.append(f"{args} raised {type(result.exception).__name__}")
+        return found
+
+
+def file_leaks(*directories: Path) -> list[str]:
+    found = []
+    for directory in directories:
+        for path in sorted(directory.rglob("*")):
+            if not path.is_file():
+                continue
+            data = path.read_bytes()
+            found += [f"{path}: {n!r}" for n in NEEDLES if n.encode() in data]
+    return found
+
+
+@pytest.fixture
+def stored(tmp_path, secret_server):
+    """Store both secrets for Cluvio, a leaky connector and an invalid one."""
+    hub = Transcript()
+    leaky = tmp_path / "leaky.py"
+    leaky.write_text(LEAKY_CONNECTOR)
+    invalid = tmp_path / "invalid.py"
+    invalid.write_text(INVALID_CONNECTOR)
+
+    good = {"email": DEFAULT_EMAIL, "password": SECRET, "base_url": secret_server.url}
+    bad = {**good, "password": SECOND}
+    setups = [
+        ("cluvio", "default", good, ["--allow-base-url-host"]),
+        ("cluvio", "bad", bad, ["--allow-base-url-host"]),
+        (str(leaky), "default", {"token": SECOND, "api_key": SECRET}, []),
+        (str(invalid), "default", {"token": SECRET}, []),
+    ]
+    for connector, profile, values, extra in setups:
+        result = hub(
+            "credentials",
+            "set",
+            connector,
+            "--profile",
+            profile,
+            "--stdin",
+            *extra,
+            input=json.dumps(values),
+        )
+        assert result.exit_code == 0, result.output
+    return hub, leaky, invalid
+
+
+def test_commands_show_no_secret(stored, hub_home):
+    hub, leaky, invalid = stored
+
+    assert hub("credentials", "list").exit_code == 0
+    assert hub("credentials", "list", "--json").exit_code == 0
+    assert hub("credentials", "show", "cluvio").exit_code == 0
+    assert hub("credentials", "show", "cluvio", "--json").exit_code == 0
+    assert hub("credentials", "show", str(leaky), "--profile", "default").exit_code == 0
+    assert hub("credentials", "test", "cluvio").stdout.startswith("ok:")
+    failed = hub("credentials", "test", "cluvio", "--profile", "bad")
+    assert failed.exit_code == 1
+    assert hub("credentials", "test", str(leaky)).exit_code == 2
+    assert hub("cluvio", "--json", command=show_command).exit_code == 0
+    assert hub(str(leaky), command=show_command).exit_code == 0
+    assert hub("list").exit_code == 0
+    assert hub("list", "--check", "--json").exit_code == 0
+    assert hub("credentials", "remove", str(invalid)).exit_code == 0
+
+    assert hub.leaks() == []
+    assert file_leaks(hub_home / "data") == []
+
+
+def test_runs_show_no_secret(stored, hub_home, tmp_path):
+    hub, leaky, invalid = stored
+    outputs = tmp_path / "outputs"
+
+    ok = hub("run", "cluvio", "-v", "--json", "--output", str(outputs / "ok"))
+    assert ok.exit_code == 0, ok.output
+    bad = hub("run", "cluvio", "--profile", "bad", "-v", "--json")
+    assert bad.exit_code == 1
+    raised = hub("run", str(leaky), "-v", "--output", str(outputs / "leaky"))
+    assert raised.exit_code == 1
+    assert "RuntimeError: token [redacted]" in raised.stderr
+    rejected = hub("run", str(invalid), "-v", "--json")
+    assert rejected.exit_code == 1
+    assert "entity_type" in rejected.output
+
+    assert hub.leaks() == []
+    assert file_leaks(hub_home / "data", outputs) == []
+
+
+def test_search_finds_planted_secret(tmp_path):
+    planted = tmp_path / "planted"
+    planted.mkdir()
+    (planted / "log.txt").write_text(json.dumps({"value": SECRET}))
+
+    assert file_leaks(planted) != []
