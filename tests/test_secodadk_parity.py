@@ -709,9 +709,17 @@ def test_star_import_names_differ(hub_results, secodadk_results):
         "AuthenticationError",
         "CredentialField",
         "ENTITY_TYPES",
+        "EgressDeniedError",
+        "FatalHTTPError",
+        "HTTPError",
         "IngestResourcesStrategy",
         "IntegrationError",
         "NetworkCallStrategy",
+        "PaginationError",
+        "RetriableHTTPError",
+        "paginate_cursor",
+        "paginate_links",
+        "paginate_pages",
     }
     # secodadk has no __all__, so its star import also binds its submodules and
     # the typing helpers its models module imports.

@@ -4,7 +4,15 @@ A connector written against ``secodadk`` 0.0.6 runs here once its import line
 reads ``from hub.sdk import ...``.
 """
 
-from hub.errors import AuthenticationError, IntegrationError
+from hub.errors import (
+    AuthenticationError,
+    EgressDeniedError,
+    FatalHTTPError,
+    HTTPError,
+    IntegrationError,
+    PaginationError,
+    RetriableHTTPError,
+)
 from hub.sdk.fields import CredentialField
 from hub.sdk.integration import SecodaIntegration
 from hub.sdk.models import (
@@ -17,6 +25,7 @@ from hub.sdk.models import (
     Resource,
     TablesFromSQLQuery,
 )
+from hub.sdk.pagination import paginate_cursor, paginate_links, paginate_pages
 from hub.sdk.strategies import IngestResourcesStrategy, NetworkCallStrategy
 
 __all__ = [
@@ -24,14 +33,22 @@ __all__ = [
     "AuthenticationError",
     "CredentialField",
     "DeclaredLineage",
+    "EgressDeniedError",
     "ExternalColumn",
     "ExternalTable",
+    "FatalHTTPError",
+    "HTTPError",
     "IngestResourcesStrategy",
     "IntegrationError",
     "InternalResource",
     "LineageID",
     "NetworkCallStrategy",
+    "PaginationError",
     "Resource",
+    "RetriableHTTPError",
     "SecodaIntegration",
     "TablesFromSQLQuery",
+    "paginate_cursor",
+    "paginate_links",
+    "paginate_pages",
 ]

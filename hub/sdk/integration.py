@@ -102,6 +102,7 @@ class SecodaIntegration(abc.ABC):
         follow_redirects: bool = False,
         verify: bool | str = True,
         auth: Optional[httpx.BasicAuth] = None,
+        timeout: httpx.Timeout | float | None = None,
     ) -> httpx.Response:
         return self._request(
             "GET",
@@ -111,6 +112,7 @@ class SecodaIntegration(abc.ABC):
             follow_redirects=follow_redirects,
             verify=verify,
             auth=auth,
+            timeout=timeout,
         )
 
     def http_post(
@@ -124,6 +126,7 @@ class SecodaIntegration(abc.ABC):
         follow_redirects: bool = False,
         verify: bool | str = True,
         auth: Optional[httpx.BasicAuth] = None,
+        timeout: httpx.Timeout | float | None = None,
     ) -> httpx.Response:
         return self._request(
             "POST",
@@ -135,6 +138,7 @@ class SecodaIntegration(abc.ABC):
             follow_redirects=follow_redirects,
             verify=verify,
             auth=auth,
+            timeout=timeout,
         )
 
     # NOTE: ``secodadk`` 0.0.6 drops ``auth`` in ``http_put``; here it is
@@ -150,6 +154,7 @@ class SecodaIntegration(abc.ABC):
         follow_redirects: bool = False,
         verify: bool | str = True,
         auth: Optional[httpx.BasicAuth] = None,
+        timeout: httpx.Timeout | float | None = None,
     ) -> httpx.Response:
         return self._request(
             "PUT",
@@ -161,6 +166,7 @@ class SecodaIntegration(abc.ABC):
             follow_redirects=follow_redirects,
             verify=verify,
             auth=auth,
+            timeout=timeout,
         )
 
     def http_patch(
@@ -174,6 +180,7 @@ class SecodaIntegration(abc.ABC):
         follow_redirects: bool = False,
         verify: bool | str = True,
         auth: Optional[httpx.BasicAuth] = None,
+        timeout: httpx.Timeout | float | None = None,
     ) -> httpx.Response:
         return self._request(
             "PATCH",
@@ -185,6 +192,7 @@ class SecodaIntegration(abc.ABC):
             follow_redirects=follow_redirects,
             verify=verify,
             auth=auth,
+            timeout=timeout,
         )
 
     def http_delete(
@@ -198,6 +206,7 @@ class SecodaIntegration(abc.ABC):
         follow_redirects: bool = False,
         verify: bool | str = True,
         auth: Optional[httpx.BasicAuth] = None,
+        timeout: httpx.Timeout | float | None = None,
     ) -> httpx.Response:
         return self._request(
             "DELETE",
@@ -209,7 +218,20 @@ class SecodaIntegration(abc.ABC):
             follow_redirects=follow_redirects,
             verify=verify,
             auth=auth,
+            timeout=timeout,
         )
 
-    def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    def _request(
+        self,
+        method: str,
+        url: str,
+        *,
+        timeout: httpx.Timeout | float | None = None,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        # ``timeout`` goes to the strategy only when set, because a
+        # ``secodadk`` network strategy's make_request has no such parameter.
+        # It is in seconds, or an ``httpx.Timeout``.
+        if timeout is not None:
+            kwargs["timeout"] = timeout
         return self.network_call_strategy.make_request(method, url, **kwargs)

@@ -83,7 +83,11 @@ class DefaultNetworkCallStrategy(NetworkCallStrategy):
         verify: bool | str = True,
         follow_redirects: bool = False,
         auth: Optional[httpx.BasicAuth] = None,
+        timeout: httpx.Timeout | float | None = None,
     ) -> httpx.Response:
+        # ``timeout`` is the hub's addition; secodadk always uses its default.
+        if timeout is None:
+            timeout = SCRIPT_MODE_TIMEOUT
         return httpx.request(
             method,
             url,
@@ -92,7 +96,7 @@ class DefaultNetworkCallStrategy(NetworkCallStrategy):
             data=data,
             json=json,
             follow_redirects=follow_redirects,
-            timeout=SCRIPT_MODE_TIMEOUT,
+            timeout=timeout,
             verify=verify,
             auth=auth,
         )

@@ -49,7 +49,8 @@ def extract(server, **overrides):
         "base_url": server.url,
         **overrides,
     }
-    collector, network = Collector(), PooledNetworkStrategy()
+    allowed = [server.url.removeprefix("http://")]
+    collector, network = Collector(), PooledNetworkStrategy(allowed_hosts=allowed)
     connector = CluvioIntegration(
         credentials=credentials,
         ingest_resources_strategy=collector,
