@@ -1,0 +1,84 @@
+"""A local server that answers like the API, for the connector's tests.
+
+Run ``python -m {{ cookiecutter.package }}.testserver`` to start one on
+127.0.0.1; it prints its URL on the first line and stops on Ctrl-C or when
+its standard input closes.
+"""
+
+import json
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+TOKEN = "test-token-0123456789"
+
+DASHBOARDS = [
+    {"id": "d1", "name": "Revenue"},
+    {"id": "d2", "name": "Support queue"},
+]
+CHARTS = {
+    "d1": [{"id": "c1", "name": "Monthly revenue"}, {"id": "c2", "name": "Churn"}],
+    "d2": [{"id": "c3", "name": "Open tickets"}],
+}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+            self._send(401, {"error": "invalid token"})
+            return
+        parts = [part for part in self.path.split("?")[0].split("/") if part]
+        if parts == ["dashboards"]:
+            self._send(200, DASHBOARDS)
+        elif len(parts) == 3 and parts[0] == "dashboards" and parts[2] == "charts":
+            self._send(200, CHARTS.get(parts[1], []))
+        else:
+            self._send(404, {"error": f"no route for {self.path}"})
+
+    def _send(self, status: int, body: object) -> None:
+        payload = json.dumps(body).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002
+        pass
+
+
+class LocalApiServer:
+    """The server on 127.0.0.1 and a free port, as a context manager."""
+
+    def __init__(self):
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}
+        )
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def __enter__(self) -> "LocalApiServer":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._server.shutdown()
+        self._thread.join()
+        self._server.server_close()
+
+
+def main() -> None:
+    with LocalApiServer() as server:
+        print(server.url, flush=True)
+        try:
+            sys.stdin.read()
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main()

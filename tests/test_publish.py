@@ -1,0 +1,242 @@
+"""`hub publish`: reproducible builds, publication checks and safe writes.
+
+Each test builds a real distribution with `python -m build`, whose isolated
+build environment installs hatchling through pip.
+"""
+
+import json
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from hub.cli.registry import publish_command
+from hub.errors import PublishError
+from hub.registry import document
+from hub.registry.build import build_distribution
+from hub.registry.publish import publish
+
+pytestmark = pytest.mark.slow
+
+GOOD_CONNECTOR = '''
+from hub.sdk import CredentialField, Resource, SecodaIntegration
+
+
+class Connector(SecodaIntegration):
+    """Tables from the sample API."""
+
+    credential_fields = (
+        CredentialField("api_token", secret=True),
+        CredentialField("base_url", required=False),
+    )
+    allowed_hosts = ("api.sample.test",)
+
+    def extract(self):
+        self.declare_resource(
+            Resource(entity_type="dashboard", databuilder_id="sample.d1")
+        )
+'''
+
+LEAKY_CONNECTOR = """
+from hub.sdk import CredentialField, SecodaIntegration
+
+
+class Connector(SecodaIntegration):
+    credential_fields = (CredentialField("api_key"),)
+
+    def extract(self):
+        pass
+"""
+
+
+def write_project(
+    root: Path,
+    name: str,
+    source: str = GOOD_CONNECTOR,
+    *,
+    distribution: str | None = None,
+    version: str = "1.0.0",
+    entry_points: str | None = None,
+    documents: bool = True,
+) -> Path:
+    """Write a src-layout connector distribution and return its directory."""
+    package = f"secoda_connector_{name}"
+    directory = root / f"project-{name}"
+    (directory / "src" / package).mkdir(parents=True)
+    (directory / "src" / package / "__init__.py").write_text(textwrap.dedent(source))
+    readme = 'readme = "README.md"\nlicense = "MIT"' if documents else ""
+    if documents:
+        (directory / "README.md").write_text(f"# {name}\n\nA sample connector.\n")
+        (directory / "LICENSE").write_text("MIT License\n")
+    points = entry_points or f'{name} = "{package}:Connector"'
+    (directory / "pyproject.toml").write_text(
+        textwrap.dedent(
+            """\
+            [build-system]
+            requires = ["hatchling>=1.24"]
+            build-backend = "hatchling.build"
+
+            [project]
+            name = "{distribution}"
+            version = "{version}"
+            description = "A sample connector."
+            {readme}
+            dependencies = ["secoda-hub>=0.1"]
+
+            [project.entry-points."secoda.connectors"]
+            {points}
+
+            [tool.hatch.build.targets.wheel]
+            packages = ["src/{package}"]
+            """
+        ).format(
+            distribution=distribution or f"secoda-connector-{name}",
+            version=version,
+            readme=readme,
+            points=points,
+            package=package,
+        )
+    )
+    return directory
+
+
+def test_publish_adds_in_review(tmp_path):
+    registry = tmp_path / "market" / "registry.json"
+    result = publish(write_project(tmp_path, "sample"), registry)
+
+    stored = json.loads(registry.read_text())["connectors"][0]
+    version = stored["versions"][0]
+    assert result.outcome == "added"
+    assert stored["name"] == "sample"
+    assert stored["credential_fields"][0] == {
+        "name": "api_token",
+        "required": True,
+        "secret": True,
+    }
+    assert stored["allowed_hosts"] == ["api.sample.test"]
+    assert version["status"] == "in_review"
+    assert version["sha256"] == result.sha256
+    assert (registry.parent / version["wheel"]["path"]).is_file()
+
+
+def test_two_builds_same_sha256(tmp_path):
+    project = write_project(tmp_path, "sample")
+    first = build_distribution(project, tmp_path / "one")
+    os.utime(project / "src" / "secoda_connector_sample" / "__init__.py", (1, 1))
+    second = build_distribution(project, tmp_path / "two")
+
+    assert first.sha256 == second.sha256
+
+
+def test_same_bytes_republish_is_noop(tmp_path):
+    registry = tmp_path / "registry.json"
+    project = write_project(tmp_path, "sample")
+    publish(project, registry)
+    before = registry.read_bytes()
+
+    again = publish(project, registry)
+
+    assert again.outcome == "unchanged"
+    assert registry.read_bytes() == before
+
+
+def test_changed_bytes_republish_refused(tmp_path):
+    registry = tmp_path / "registry.json"
+    project = write_project(tmp_path, "sample")
+    publish(project, registry)
+    module = project / "src" / "secoda_connector_sample" / "__init__.py"
+    module.write_text(module.read_text() + "\n# changed\n")
+
+    with pytest.raises(PublishError, match="already holds sample 1.0.0"):
+        publish(project, registry)
+
+
+def test_dry_run_changes_nothing(tmp_path):
+    registry = tmp_path / "registry.json"
+    result = CliRunner().invoke(
+        publish_command,
+        [
+            str(write_project(tmp_path, "sample")),
+            "--registry",
+            str(registry),
+            "--dry-run",
+        ],
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "passed every check (dry run)" in result.output
+    assert not registry.exists()
+    assert not (tmp_path / "wheels").exists()
+
+
+def test_failed_checks_name_each_fix(tmp_path):
+    project = write_project(
+        tmp_path,
+        "leaky",
+        LEAKY_CONNECTOR,
+        distribution="leaky-connector",
+        documents=False,
+    )
+
+    with pytest.raises(PublishError) as raised:
+        publish(project, tmp_path / "registry.json")
+
+    message = str(raised.value)
+    assert "failed 5 publication check(s)" in message
+    assert "set [project] name = 'secoda-connector-leaky'" in message
+    assert "'api_key' looks secret but is not marked secret" in message
+    assert "declares no allowed_hosts" in message
+    assert "carries no README" in message
+    assert "carries no license file" in message
+    assert not (tmp_path / "registry.json").exists()
+
+
+def test_two_entry_points_refused(tmp_path):
+    points = (
+        'one = "secoda_connector_two:Connector"\ntwo = "secoda_connector_two:Connector"'
+    )
+    project = write_project(tmp_path, "two", entry_points=points)
+
+    with pytest.raises(PublishError, match="declares 2 entry points"):
+        publish(project, tmp_path / "registry.json")
+
+
+def test_unpackaged_module_fails_fresh_load(tmp_path):
+    points = 'ghost = "secoda_connector_elsewhere:Connector"'
+    project = write_project(tmp_path, "ghost", entry_points=points)
+
+    with pytest.raises(PublishError, match="failed to import in a fresh virtual"):
+        publish(project, tmp_path / "registry.json")
+
+
+def test_invalid_version_refused(tmp_path):
+    project = write_project(tmp_path, "sample", version="1.0.0")
+    text = (project / "pyproject.toml").read_text()
+    (project / "pyproject.toml").write_text(text.replace('"1.0.0"', '"yesterday"'))
+
+    with pytest.raises(PublishError, match="building .* failed"):
+        publish(project, tmp_path / "registry.json")
+
+
+def test_interrupted_publish_keeps_registry(tmp_path, monkeypatch):
+    registry = tmp_path / "registry.json"
+    publish(write_project(tmp_path, "first"), registry)
+    before = registry.read_bytes()
+    real_replace = os.replace
+
+    def interrupted_replace(source, target):
+        if Path(target).name == "registry.json":
+            raise KeyboardInterrupt
+        real_replace(source, target)
+
+    monkeypatch.setattr(document.os, "replace", interrupted_replace)
+    with pytest.raises(KeyboardInterrupt):
+        publish(write_project(tmp_path, "second"), registry)
+
+    assert registry.read_bytes() == before
+    wheels = sorted(path.name for path in (tmp_path / "wheels").iterdir())
+    assert len(wheels) == 1
+    assert wheels[0].startswith("secoda_connector_first-1.0.0-")
+    assert not list(tmp_path.glob(".registry.json.*"))

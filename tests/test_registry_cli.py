@@ -1,0 +1,312 @@
+"""The `registry` commands and `install` checks, driven through CliRunner."""
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import importlib_metadata
+import pytest
+from click.testing import CliRunner
+
+from conftest import REPOSITORY
+from hub.cli.registry import install_command, registry_group
+
+CLUVIO_WHEEL = next((REPOSITORY / "wheels").glob("secoda_connector_cluvio-*.whl"))
+
+
+def invoke(command, *args: str):
+    return CliRunner().invoke(command, list(args), catch_exceptions=False)
+
+
+def version_entry(version, wheel: Path, status="published", sha256=None) -> dict:
+    return {
+        "version": version,
+        "sha256": sha256 or hashlib.sha256(wheel.read_bytes()).hexdigest(),
+        "wheel": {"path": f"wheels/{wheel.name}"},
+        "published_at": "2026-01-02T03:04:05Z",
+        "status": status,
+    }
+
+
+def write_registry(directory: Path, connectors: list[dict]) -> Path:
+    path = directory / "registry.json"
+    path.write_text(json.dumps({"schema_version": 1, "connectors": connectors}))
+    return path
+
+
+def entry(name: str, versions: list[dict], **extra) -> dict:
+    return {
+        "name": name,
+        "title": name.title(),
+        "description": f"Extracts {name} dashboards.",
+        "category": "bi",
+        "distribution": f"secoda-connector-{name}",
+        "license": "MIT",
+        "tags": ["community"],
+        "versions": versions,
+        **extra,
+    }
+
+
+@pytest.fixture
+def registry_dir(tmp_path) -> Path:
+    (tmp_path / "wheels").mkdir()
+    shutil.copy(CLUVIO_WHEEL, tmp_path / "wheels" / CLUVIO_WHEEL.name)
+    return tmp_path
+
+
+@pytest.fixture
+def registry_file(registry_dir) -> Path:
+    wheel = registry_dir / "wheels" / CLUVIO_WHEEL.name
+    return write_registry(
+        registry_dir,
+        [
+            entry(
+                "cluvio",
+                [
+                    version_entry("0.1.0", wheel),
+                    version_entry("0.2.0", wheel, status="in_review"),
+                    version_entry("9.0.0", wheel),
+                ],
+            ),
+            entry("warehouse", [version_entry("1.0.0", wheel, status="draft")]),
+        ],
+    )
+
+
+def listed(*args: str) -> dict[str, dict]:
+    result = invoke(registry_group, "list", "--json", *args)
+    assert result.exit_code == 0, result.output
+    return {row["name"]: row for row in json.loads(result.output)}
+
+
+def test_list_marks_installed_and_update(registry_file):
+    rows = listed("--registry", str(registry_file))
+
+    assert rows["cluvio"]["installed"] == "0.1.0"
+    assert rows["cluvio"]["latest"] == "9.0.0"
+    assert rows["cluvio"]["update"] is True
+    assert rows["warehouse"]["installed"] is None
+    assert rows["warehouse"]["latest"] is None
+
+
+def test_list_table_has_headers(registry_file):
+    result = invoke(registry_group, "list", "--registry", str(registry_file))
+
+    assert result.output.splitlines()[0].split() == [
+        "NAME",
+        "TITLE",
+        "LATEST",
+        "INSTALLED",
+        "UPDATE",
+        "CATEGORY",
+        "TAGS",
+    ]
+    assert "cluvio" in result.output
+
+
+def test_search_matches_description(registry_file):
+    result = invoke(
+        registry_group,
+        "search",
+        "WAREHOUSE",
+        "--json",
+        "--registry",
+        str(registry_file),
+    )
+
+    assert [row["name"] for row in json.loads(result.output)] == ["warehouse"]
+
+
+def test_show_names_winning_registry(registry_file, tmp_path):
+    other = tmp_path / "other"
+    other.mkdir()
+    second = write_registry(other, [entry("cluvio", [], title="Shadowed")])
+
+    result = invoke(
+        registry_group,
+        "show",
+        "cluvio",
+        "--json",
+        "--registry",
+        str(registry_file),
+        "--registry",
+        str(second),
+    )
+    data = json.loads(result.output)
+
+    assert data["registry"] == str(registry_file)
+    assert data["also_in"] == [str(second)]
+    assert data["title"] == "Cluvio"
+
+
+def test_show_unknown_name_fails(registry_file):
+    result = invoke(registry_group, "show", "nope", "--registry", str(registry_file))
+
+    assert result.exit_code == 2
+    assert "no registry lists a connector named 'nope'" in result.output
+
+
+def test_bracket_registry_names_file(tmp_path, hub):
+    broken = tmp_path / "registry.json"
+    broken.write_text("[")
+
+    result = invoke(registry_group, "list", "--registry", str(broken))
+    installed = hub("list", "--json")
+
+    assert result.exit_code == 2
+    assert f"registry {broken} is not valid JSON" in result.output
+    assert installed.exit_code == 0
+    assert "cluvio" in {row["name"] for row in json.loads(installed.output)}
+
+
+def test_review_approves_version(registry_file):
+    result = invoke(
+        registry_group,
+        "review",
+        "cluvio",
+        "0.2.0",
+        "--approve",
+        "--reason",
+        "looks right",
+        "--registry",
+        str(registry_file),
+    )
+    stored = json.loads(registry_file.read_text())["connectors"][0]["versions"][1]
+
+    assert result.exit_code == 0, result.output
+    assert stored["status"] == "published"
+    assert stored["review_reason"] == "looks right"
+
+
+def test_yank_then_review_refused(registry_file):
+    yanked = invoke(
+        registry_group,
+        "yank",
+        "cluvio",
+        "9.0.0",
+        "--reason",
+        "breaks sign-in",
+        "--registry",
+        str(registry_file),
+    )
+    review = invoke(
+        registry_group,
+        "review",
+        "cluvio",
+        "9.0.0",
+        "--approve",
+        "--reason",
+        "x",
+        "--registry",
+        str(registry_file),
+    )
+
+    assert yanked.exit_code == 0, yanked.output
+    assert listed("--registry", str(registry_file))["cluvio"]["latest"] == "0.1.0"
+    assert review.exit_code == 2
+    assert "is yanked" in review.output
+
+
+def test_review_unknown_version_lists_held(registry_file):
+    result = invoke(
+        registry_group,
+        "review",
+        "cluvio",
+        "3.0",
+        "--reject",
+        "--reason",
+        "x",
+        "--registry",
+        str(registry_file),
+    )
+
+    assert result.exit_code == 2
+    assert "versions: 0.1.0, 0.2.0, 9.0.0" in result.output
+
+
+def test_validate_passes_clean_file(registry_file):
+    result = invoke(registry_group, "validate", str(registry_file), "--no-rebuild")
+
+    assert result.exit_code == 0, result.output
+    assert "is valid" in result.output
+
+
+def test_validate_reports_broken_rules(registry_dir):
+    wheel = registry_dir / "wheels" / CLUVIO_WHEEL.name
+    path = write_registry(
+        registry_dir,
+        [
+            entry(
+                "alpha", [version_entry("1.0", wheel), version_entry("1.0.0", wheel)]
+            ),
+            entry("alpha", []),
+            entry("beta", [version_entry("1.0.0", wheel, sha256="0" * 64)]),
+            entry(
+                "gamma",
+                [version_entry("1.0.0", registry_dir / "gone.whl", "draft", "1" * 64)],
+            ),
+        ],
+    )
+
+    result = invoke(registry_group, "validate", str(path), "--no-rebuild")
+
+    assert result.exit_code == 1
+    assert "connector name 'alpha' appears 2 times" in result.output
+    assert "alpha lists version 1.0 2 times" in result.output
+    assert "the registry records 0000" in result.output
+    assert "gone.whl is missing" in result.output
+
+
+def test_install_rejects_tampered_wheel(registry_dir):
+    wheel = registry_dir / "wheels" / CLUVIO_WHEEL.name
+    recorded = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    path = write_registry(
+        registry_dir,
+        [entry("tampered", [version_entry("1.0.0", wheel, sha256=recorded)])],
+    )
+    wheel.write_bytes(wheel.read_bytes() + b"tampered")
+    actual = hashlib.sha256(wheel.read_bytes()).hexdigest()
+
+    result = invoke(install_command, "tampered", "--registry", str(path))
+
+    assert result.exit_code == 1
+    assert f"has sha256 {actual}" in result.output
+    assert f"the registry expects {recorded}" in result.output
+    assert "nothing was installed" in result.output
+    with pytest.raises(importlib_metadata.PackageNotFoundError):
+        importlib_metadata.distribution("secoda-connector-tampered")
+
+
+def test_install_refuses_unreviewed(registry_file):
+    result = invoke(install_command, "warehouse", "--registry", str(registry_file))
+
+    assert result.exit_code == 2
+    assert "has no published version" in result.output
+    assert "--allow-unreviewed" in result.output
+
+
+def test_install_refuses_pinned_review(registry_file):
+    result = invoke(
+        install_command,
+        "cluvio",
+        "--version",
+        "0.2.0",
+        "--registry",
+        str(registry_file),
+    )
+
+    assert result.exit_code == 2
+    assert "cluvio 0.2.0 is in_review, not published" in result.output
+
+
+def test_install_checks_hub_requirement(registry_dir):
+    wheel = registry_dir / "wheels" / CLUVIO_WHEEL.name
+    future = {**version_entry("1.0.0", wheel), "requires_hub": ">=99"}
+    path = write_registry(registry_dir, [entry("future", [future])])
+
+    result = invoke(install_command, "future", "--registry", str(path))
+
+    assert result.exit_code == 2
+    assert "requires secoda-hub >=99" in result.output

@@ -1,0 +1,144 @@
+"""The connector template: answer validation, exact escaping, its own tests."""
+
+import importlib.util
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from cookiecutter.exceptions import FailedHookException
+from cookiecutter.main import cookiecutter
+
+from hub.cli.registry import new_command
+from hub.registry.template import python_literal, template_directory, toml_literal
+
+AWKWARD = {
+    "name": "acme_bi",
+    "title": 'Acme "BI"',
+    "description": "It's a back\\slash tool, caf\u00e9 \u65e5\u672c \U0001f680",
+    "author": 'Jo "The Builder" O\'Neil',
+    "base_url": "https://api.acme.test/v1",
+}
+
+
+@pytest.fixture
+def rendered(tmp_path) -> Path:
+    result = CliRunner().invoke(
+        new_command,
+        ["--no-input", "--output-dir", str(tmp_path)]
+        + [f"--{key.replace('_', '-')}={value}" for key, value in AWKWARD.items()],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    return tmp_path / "secoda-connector-acme-bi"
+
+
+def import_file(path: Path, module_name: str):
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['"', "'", "\\", "a\nb", "\x7f", "caf\u00e9 \U0001f680", '\\"""'],
+    ids=["double", "single", "backslash", "newline", "delete", "unicode", "mixed"],
+)
+def test_literals_keep_exact_value(text):
+    assert eval(python_literal(text)) == text  # noqa: S307 - our own literal
+    assert tomllib.loads(f"value = {toml_literal(text)}")["value"] == text
+
+
+def test_pyproject_keeps_exact_text(rendered):
+    project = tomllib.loads((rendered / "pyproject.toml").read_text())["project"]
+
+    assert project["name"] == "secoda-connector-acme-bi"
+    assert project["description"] == AWKWARD["description"]
+    assert project["authors"] == [{"name": AWKWARD["author"]}]
+    assert project["entry-points"]["secoda.connectors"] == {
+        "acme_bi": "secoda_connector_acme_bi.connector:AcmeBiIntegration"
+    }
+
+
+def test_module_keeps_exact_text(rendered):
+    path = rendered / "src" / "secoda_connector_acme_bi" / "connector.py"
+    module = import_file(path, "rendered_acme_bi_connector")
+
+    assert module.TITLE == AWKWARD["title"]
+    assert module.DESCRIPTION == AWKWARD["description"]
+    assert module.AcmeBiIntegration.__doc__ == AWKWARD["description"]
+    assert module.AcmeBiIntegration.allowed_hosts == ("api.acme.test",)
+
+
+def test_readme_and_license_rendered(rendered):
+    assert AWKWARD["description"] in (rendered / "README.md").read_text()
+    assert AWKWARD["author"] in (rendered / "LICENSE").read_text()
+
+
+def test_generated_tests_pass(rendered):
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=rendered,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(rendered / "src")},
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "11 passed" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Acme", "acme-bi", "1acme", "acme bi", "acm\u00e9", ""],
+    ids=["upper", "hyphen", "digit-first", "space", "non-ascii", "empty"],
+)
+def test_hook_rejects_invalid_name(name, tmp_path, capfd):
+    with pytest.raises(FailedHookException):
+        cookiecutter(
+            str(template_directory()),
+            no_input=True,
+            extra_context={"name": name},
+            output_dir=str(tmp_path),
+        )
+
+    assert "use lower case letters, digits and underscores" in capfd.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_hook_rejects_bad_base_url(tmp_path, capfd):
+    with pytest.raises(FailedHookException):
+        cookiecutter(
+            str(template_directory()),
+            no_input=True,
+            extra_context={"name": "acme", "base_url": "api.acme.test"},
+            output_dir=str(tmp_path),
+        )
+
+    assert "base URL 'api.acme.test' is invalid" in capfd.readouterr().err
+
+
+def test_new_reports_rejected_name(tmp_path):
+    result = CliRunner().invoke(
+        new_command, ["--no-input", "--name", "Bad-Name", "--output-dir", str(tmp_path)]
+    )
+
+    assert result.exit_code == 2
+    assert "the template rejected the answers" in result.output
+
+
+def test_new_prompts_with_help(tmp_path):
+    answers = "\n".join(AWKWARD.values()) + "\n"
+    result = CliRunner().invoke(
+        new_command, ["--output-dir", str(tmp_path)], input=answers
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "Connector name (lower case letters, digits and underscores" in result.output
+    assert "API base URL (the default URL of the API" in result.output
+    assert (tmp_path / "secoda-connector-acme-bi" / "pyproject.toml").is_file()
