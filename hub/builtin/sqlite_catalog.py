@@ -1,4 +1,4 @@
-"""The default catalog: a SQLite file."""
+"""The default catalog: a SQLite file, named by a path or a sqlite:/// URL."""
 
 from hub.hookspecs import hookimpl
 

@@ -15,6 +15,14 @@ COMMANDS = {
     "list": "hub.cli.connectors:list_command",
     "run": "hub.cli.connectors:run_command",
     "credentials": "hub.cli.credentials:credentials_group",
+    "show": "hub.cli.show:show_command",
+    "runs": "hub.cli.catalog:runs_command",
+    "catalog": "hub.cli.catalog:catalog_group",
+    "registry": "hub.cli.registry:registry_group",
+    "install": "hub.cli.registry:install_command",
+    "uninstall": "hub.cli.registry:uninstall_command",
+    "publish": "hub.cli.registry:publish_command",
+    "new": "hub.cli.registry:new_command",
 }
 
 # One-line summaries for `hub --help`, which would otherwise import every
@@ -23,6 +31,14 @@ SUMMARIES = {
     "list": "List the installed connectors.",
     "run": "Run a connector into the catalog and print a summary.",
     "credentials": "Manage the credentials store shared by all connectors.",
+    "show": "Show CONNECTOR's description, version, allowed hosts and fields.",
+    "runs": "Show the run history, oldest first, optionally of one connector.",
+    "catalog": "Query the catalog: resources, one resource, lineage, and export.",
+    "registry": "Browse, review and validate connector registries.",
+    "install": "Install connector NAME from a registry, after checking its sha256.",
+    "uninstall": "Uninstall the installed connector NAME with pip.",
+    "publish": "Build the connector in PATH, check it and add it to a registry.",
+    "new": "Create a connector distribution from the hub's template.",
 }
 
 

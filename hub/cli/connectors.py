@@ -112,8 +112,9 @@ def _warn_broken_plugins() -> None:
     "--catalog",
     "catalog_location",
     metavar="PATH_OR_URL",
-    help="Catalog to write into: a SQLite file path or sqlite:///path URL. "
-    "Default: SECODA_HUB_CATALOG, else catalog.sqlite in the hub's data directory.",
+    help="Catalog to write into: a SQLite file path, sqlite:///PATH, or a "
+    "postgresql://USER@HOST:PORT/DATABASE URL. Default: SECODA_HUB_CATALOG, "
+    "else catalog.sqlite in the hub's data directory.",
 )
 @click.option(
     "--output",
@@ -129,26 +130,47 @@ def _warn_broken_plugins() -> None:
     help="Show a live progress line on stderr. Default: when stderr is a terminal.",
 )
 @click.option(
+    "--strict",
+    is_flag=True,
+    help="Fail the run on the first declared model that breaks Secoda's rules, "
+    "instead of warning.",
+)
+@click.option(
+    "--allow-mass-stale",
+    is_flag=True,
+    help="Mark resources stale even when the run would stale more than 20% of "
+    "the profile's resources (a fail-safe against partial extractions).",
+)
+@click.option(
     "-v",
     "--verbose",
     is_flag=True,
     help="Log each HTTP request and show the traceback of a failure.",
 )
 def run_command(
-    connector, profile, catalog_location, output_dir, as_json, progress, verbose
+    connector,
+    profile,
+    catalog_location,
+    output_dir,
+    as_json,
+    progress,
+    strict,
+    allow_mass_stale,
+    verbose,
 ):
     """Run a connector into the catalog and print a summary.
 
     CONNECTOR is an installed connector's name (see `hub list`), or the path
     of a single Python file defining one SecodaIntegration subclass, such as
     ./my_integration.py (or ./my_integration.py:ClassName). A file's
-    credentials are stored under its file name without .py.
+    credentials are stored under its file name without .py (plus _classname
+    when a class is named).
 
     Exit status: 0 on success, 1 when the connector failed, 2 for a usage or
     configuration error.
     """
     from hub.connectors import entry_from_file, find, is_file_spec
-    from hub.redaction import Redactor
+    from hub.redaction import Redactor, redacting_logs
     from hub.runner import RunRequest, run
 
     redactor = Redactor()
@@ -164,10 +186,12 @@ def run_command(
         profile=profile,
         catalog_location=catalog_location,
         output_dir=output_dir,
+        strict=strict,
+        allow_mass_stale=allow_mass_stale,
         on_progress=display,
     )
     try:
-        with hub_errors(redactor):
+        with redacting_logs(redactor), hub_errors(redactor):
             report = _run_reporting_failure(
                 run, request, redactor, verbose, display, as_json
             )
@@ -228,16 +252,49 @@ def _echo_summary(report) -> None:
     click.echo(f"  lineage    {report.lineage:,} edges")
     http = report.http
     click.echo(
-        f"  http       {http['requests']:,} requests, "
+        f"  http       {http['requests']:,} requests, {http['retries']:,} retries, "
         f"{human_bytes(http['bytes_received'])} received, "
-        f"{http['seconds']:.1f} s in HTTP"
+        f"{http['seconds']:.2f} s in HTTP"
     )
-    catalog = report.catalog
-    resources = catalog["resources"]
-    click.echo(
-        f"  catalog    {catalog['location']} (run {catalog['run_id']}: "
-        f"{resources['added']:,} added, {resources['changed']:,} changed, "
-        f"{resources['unchanged']:,} unchanged, {resources['stale']:,} stale)"
-    )
+    sql = report.sql_lineage
+    if sql["queries"]:
+        click.echo(
+            f"  sql        {sql['queries']:,} queries read {sql['tables']:,} tables"
+            f" ({sql['failed']:,} did not parse)"
+        )
+    _echo_catalog(report.catalog)
     if report.outputs:
         click.echo(f"  output     {', '.join(report.outputs)}")
+    _warn_findings(report)
+
+
+def _echo_catalog(catalog) -> None:
+    click.echo(f"  catalog    {catalog['location']} (run {catalog['run_id']})")
+    for kind in ("resources", "lineage"):
+        counts = catalog[kind]
+        click.echo(
+            f"    {kind:<16} {counts['added']:,} added, {counts['changed']:,} "
+            f"changed, {counts['unchanged']:,} unchanged, {counts['stale']:,} stale"
+        )
+
+
+def _warn_findings(report) -> None:
+    """Print what the run found wrong, on stderr, after the summary."""
+    violations = report.validation.get("violations", 0)
+    if violations:
+        rules = ", ".join(
+            f"{rule} {count}" for rule, count in report.validation["by_rule"].items()
+        )
+        click.echo(f"warning: {violations:,} rule violations ({rules})", err=True)
+    catalog = report.catalog
+    for key, text in (
+        ("duplicates", "declarations replaced an earlier one with the same id"),
+        ("dangling", "lineage ends name no declared resource"),
+    ):
+        found = catalog.get(key) or {}
+        if found.get("count"):
+            examples = ", ".join(found["examples"])
+            click.echo(f"warning: {found['count']:,} {text}: {examples}", err=True)
+    guard = catalog.get("stale_guard")
+    if guard:
+        click.echo(f"warning: {guard['reason']}", err=True)

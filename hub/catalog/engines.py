@@ -1,0 +1,106 @@
+"""Catalog locations and the SQLAlchemy engines that open them."""
+
+from __future__ import annotations
+
+import urllib.parse
+from pathlib import Path
+
+import sqlalchemy
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError
+
+from hub.errors import CatalogURLError
+
+# Seconds a writer waits for another run's merge before failing.
+BUSY_TIMEOUT_SECONDS = 60
+
+# Page cache per SQLite database of a connection, in KiB.
+SQLITE_CACHE_KIB = 32 * 1024
+
+POSTGRESQL_SCHEMES = ("postgresql", "postgresql+psycopg")
+
+# Execution option that makes the next SQLite transaction BEGIN IMMEDIATE, so
+# a merge takes the write lock up front instead of failing on an upgrade.
+IMMEDIATE = "hub_sqlite_immediate"
+
+
+def sqlite_path(location: str) -> Path | None:
+    """Return the file a location names, or None when it is not SQLite."""
+    if location.startswith("sqlite:///"):
+        return Path(urllib.parse.unquote(location[len("sqlite:///") :]))
+    if "://" in location:
+        return None
+    return Path(location)
+
+
+def is_postgresql(location: str) -> bool:
+    return location.split("://", 1)[0].startswith("postgresql")
+
+
+def display_location(location: str) -> str:
+    """Return a location with any password in a URL replaced by ``***``."""
+    parts = urllib.parse.urlsplit(location)
+    if parts.password is None:
+        return location
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+
+def hide_password(text: str, location: str) -> str:
+    """Replace the password of ``location`` wherever it occurs in ``text``."""
+    password = urllib.parse.urlsplit(location).password
+    if not password:
+        return text
+    text = text.replace(password, "***")
+    return text.replace(urllib.parse.quote(password, safe=""), "***")
+
+
+def sqlite_engine(path: Path) -> Engine:
+    """Create an engine for one SQLite file: WAL, a busy timeout, foreign keys."""
+    engine = sqlalchemy.create_engine(
+        f"sqlite:///{path}", connect_args={"timeout": BUSY_TIMEOUT_SECONDS}
+    )
+    sqlalchemy.event.listen(engine, "connect", _configure_sqlite)
+    sqlalchemy.event.listen(engine, "begin", _begin_sqlite)
+    return engine
+
+
+def _configure_sqlite(dbapi_connection, connection_record) -> None:
+    # The sqlite3 module's own transaction handling would commit behind
+    # SQLAlchemy's back; with autocommit at the driver level, the "begin"
+    # listener below issues every BEGIN itself.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    # 32 MiB page caches for the file and the staging tables (negative sizes
+    # are KiB): larger batches of pages per write, and a fixed memory bound.
+    cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+    cursor.execute(f"PRAGMA temp.cache_size = -{SQLITE_CACHE_KIB}")
+    cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+    cursor.close()
+
+
+def _begin_sqlite(connection) -> None:
+    immediate = connection.get_execution_options().get(IMMEDIATE, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def postgresql_engine(location: str) -> Engine:
+    """Create an engine for a ``postgresql://`` URL, always with psycopg 3."""
+    try:
+        url = make_url(location)
+    except ArgumentError as error:
+        raise CatalogURLError(
+            f"invalid catalog URL {display_location(location)!r}: {error}; "
+            "use postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
+        ) from None
+    if url.drivername not in POSTGRESQL_SCHEMES:
+        raise CatalogURLError(
+            f"unsupported PostgreSQL driver {url.drivername!r} in "
+            f"{url.render_as_string(hide_password=True)!r}; "
+            "use postgresql:// or postgresql+psycopg://"
+        )
+    return sqlalchemy.create_engine(
+        url.set(drivername="postgresql+psycopg"), hide_parameters=True
+    )

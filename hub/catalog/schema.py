@@ -1,0 +1,177 @@
+"""The catalog's tables, their version and the migration from version 1.
+
+Version 1 (SQLite only) stored ``last_run_id``, the last run that declared a
+row, so every sync rewrote every row. Version 2 renames it ``changed_run_id``
+and only writes it when a row's content changes: a fresh row is by definition
+declared by the latest successful sync of its profile. It adds
+``stale_run_id``, the lineage ``unresolved`` flag and ``derived_from`` key,
+the run's process id and host, and a ``schema_version`` table on both
+backends (SQLite also keeps ``PRAGMA user_version`` in step).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Connection,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    false,
+    inspect,
+    text,
+)
+
+from hub.errors import CatalogURLError
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 2
+
+# Key of the PostgreSQL advisory lock that serialises schema creation.
+SCHEMA_LOCK_KEY = 7_402_311
+
+metadata = MetaData()
+
+schema_version = Table(
+    "schema_version", metadata, Column("version", Integer, nullable=False)
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("connector", Text, nullable=False),
+    Column("profile", Text, nullable=False),
+    Column("distribution", Text),
+    Column("connector_version", Text),
+    Column("started_at", Text, nullable=False),
+    Column("finished_at", Text),
+    Column("status", Text, nullable=False),
+    Column("error", Text),
+    Column("resources", Integer, nullable=False, server_default="0"),
+    Column("lineage", Integer, nullable=False, server_default="0"),
+    Column("summary", Text),
+    Column("pid", Integer),
+    Column("host", Text),
+    CheckConstraint("status IN ('running', 'succeeded', 'failed')"),
+)
+
+
+def _run_reference(name: str, nullable: bool = False) -> Column:
+    return Column(name, Integer, ForeignKey("runs.id"), nullable=nullable)
+
+
+resources = Table(
+    "resources",
+    metadata,
+    Column("connector", Text, primary_key=True),
+    Column("profile", Text, primary_key=True),
+    Column("databuilder_id", Text, primary_key=True),
+    Column("entity_type", Text, nullable=False),
+    Column("parent_databuilder_id", Text),
+    Column("title", Text),
+    Column("body", Text, nullable=False),
+    Column("body_hash", Text, nullable=False),
+    _run_reference("first_run_id"),
+    _run_reference("changed_run_id"),
+    Column("stale", Boolean, nullable=False, server_default=false()),
+    _run_reference("stale_run_id", nullable=True),
+    Index("resources_id", "databuilder_id"),
+)
+
+lineage = Table(
+    "lineage",
+    metadata,
+    Column("connector", Text, primary_key=True),
+    Column("profile", Text, primary_key=True),
+    Column("edge_key", Text, primary_key=True),
+    Column("from_type", Text, nullable=False),
+    Column("from_ref", Text, nullable=False),
+    Column("to_type", Text, nullable=False),
+    Column("to_ref", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    _run_reference("first_run_id"),
+    _run_reference("changed_run_id"),
+    Column("stale", Boolean, nullable=False, server_default=false()),
+    _run_reference("stale_run_id", nullable=True),
+    Column("unresolved", Boolean, nullable=False, server_default=false()),
+    Column("derived_from", Text),
+    Index("lineage_from", "from_ref"),
+    Index("lineage_to", "to_ref"),
+)
+
+# Version 1 -> 2 on SQLite, run in one transaction. SQLite adds a NOT NULL
+# column only with a constant default, which these have.
+MIGRATE_V1_TO_V2 = (
+    "ALTER TABLE runs ADD COLUMN pid INTEGER",
+    "ALTER TABLE runs ADD COLUMN host TEXT",
+    "ALTER TABLE resources RENAME COLUMN last_run_id TO changed_run_id",
+    "ALTER TABLE resources ADD COLUMN stale_run_id INTEGER REFERENCES runs (id)",
+    "ALTER TABLE lineage RENAME COLUMN last_run_id TO changed_run_id",
+    "ALTER TABLE lineage ADD COLUMN stale_run_id INTEGER REFERENCES runs (id)",
+    "ALTER TABLE lineage ADD COLUMN unresolved BOOLEAN NOT NULL DEFAULT 0",
+    "ALTER TABLE lineage ADD COLUMN derived_from TEXT",
+    "CREATE INDEX resources_id ON resources (databuilder_id)",
+    # A stale row was last declared by its changed_run_id (the old
+    # last_run_id), so the next successful run of its profile staled it.
+    *(
+        f"UPDATE {table} SET stale_run_id = (SELECT MIN(r.id) FROM runs r"
+        f" WHERE r.connector = {table}.connector AND r.profile = {table}.profile"
+        f" AND r.status = 'succeeded' AND r.id > {table}.changed_run_id)"
+        " WHERE stale"
+        for table in ("resources", "lineage")
+    ),
+)
+
+
+def ensure_schema(connection: Connection, location: str) -> None:
+    """Create the schema in an empty catalog, or migrate an older one in place.
+
+    Runs inside one write transaction, so two processes opening a new
+    catalog at once create it once.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY}
+        )
+    version = _stored_version(connection)
+    if version == SCHEMA_VERSION:
+        return
+    if version > SCHEMA_VERSION:
+        raise CatalogURLError(
+            f"catalog {location} has schema version {version}, newer than this "
+            f"hub's {SCHEMA_VERSION}; upgrade the hub or pass another --catalog"
+        )
+    if version == 0:
+        metadata.create_all(connection)
+    else:
+        logger.info("migrating catalog %s from schema version 1 to 2", location)
+        for statement in MIGRATE_V1_TO_V2:
+            connection.exec_driver_sql(statement)
+        schema_version.create(connection)
+    _store_version(connection)
+
+
+def _stored_version(connection: Connection) -> int:
+    if inspect(connection).has_table("schema_version"):
+        stored = connection.execute(schema_version.select()).scalar()
+        return stored or 0
+    if connection.dialect.name == "sqlite":
+        # Schema version 1 recorded itself only in the SQLite header.
+        return connection.exec_driver_sql("PRAGMA user_version").scalar()
+    return 0
+
+
+def _store_version(connection: Connection) -> None:
+    connection.execute(schema_version.delete())
+    connection.execute(schema_version.insert(), {"version": SCHEMA_VERSION})
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")

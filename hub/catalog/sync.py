@@ -1,0 +1,218 @@
+"""The catalog's sink for one run: stage every model, merge on commit."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import update
+from sqlalchemy.exc import DBAPIError
+
+from hub.catalog import merge
+from hub.catalog.engines import IMMEDIATE, display_location
+from hub.catalog.records import Examples, SyncResult, digest, lineage_ref, now
+from hub.catalog.schema import runs
+from hub.catalog.staging import (
+    LINEAGE_COLUMNS,
+    RESOURCE_COLUMNS,
+    StagingWriter,
+    create_staging,
+    discard_staging,
+    index_staging,
+)
+from hub.errors import CatalogError
+from hub.sdk.models import DeclaredLineage, Resource
+
+if TYPE_CHECKING:
+    from hub.catalog.store import Catalog
+
+logger = logging.getLogger(__name__)
+
+# Rows held in memory before they are written to the staging tables.
+BATCH_SIZE = 10_000
+
+# Share of a profile's fresh resources that one run may mark stale before
+# the fail-safe keeps them fresh instead.
+DEFAULT_STALE_THRESHOLD = 0.2
+
+
+class CatalogSync:
+    """Stages one run's models on its own connection and merges them on commit.
+
+    Nothing staged is visible to other connections until :meth:`commit`,
+    which merges everything in one transaction, so readers see either the
+    previous or the new state of the profile.
+    """
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        run_id: int,
+        connector: str,
+        profile: str,
+        allow_mass_stale: bool = False,
+        stale_threshold: float = DEFAULT_STALE_THRESHOLD,
+    ):
+        self.catalog = catalog
+        self.run_id = run_id
+        self.key = {"connector": connector, "profile": profile}
+        self.allow_mass_stale = allow_mass_stale
+        self.stale_threshold = stale_threshold
+        self.result: SyncResult | None = None
+        self.summary: dict[str, Any] = {}
+        self.connection = catalog.engine.connect()
+        create_staging(self.connection)
+        self._resources = StagingWriter(
+            self.connection, "staged_resources", RESOURCE_COLUMNS
+        )
+        self._lineage = StagingWriter(
+            self.connection, "staged_lineage", LINEAGE_COLUMNS
+        )
+        self._duplicates = Examples()
+        self._resource_batch: dict[str, tuple] = {}
+        self._lineage_batch: dict[str, tuple] = {}
+
+    def write_resource(self, resource: Resource, body: str) -> None:
+        identifier = resource.databuilder_id
+        if identifier in self._resource_batch:
+            self._duplicates.add(identifier)
+            # Re-inserting moves the later declaration to the batch's end.
+            del self._resource_batch[identifier]
+        self._resource_batch[identifier] = (
+            identifier,
+            resource.entity_type,
+            resource.parent_databuilder_id,
+            resource.title,
+            body,
+            digest(body),
+        )
+        if len(self._resource_batch) >= BATCH_SIZE:
+            self._flush_resources()
+
+    def write_lineage(self, lineage: DeclaredLineage, body: str) -> None:
+        self._add_edge(lineage, body, digest(body), None)
+
+    def write_derived_lineage(
+        self, lineage: DeclaredLineage, body: str, source_body: str
+    ) -> None:
+        """Stage an edge derived from another, such as a table read by SQL.
+
+        ``source_body`` is the body of the original edge, whose key is stored
+        in ``derived_from``. Derived edges go stale like any other edge but
+        are left out of the upload-format export.
+        """
+        source_key = digest(source_body)
+        self._add_edge(lineage, body, digest(f"{source_key}\n{body}"), source_key)
+
+    def commit(self) -> None:
+        """Merge the staged models and record the run, in one transaction."""
+        self._flush_resources()
+        self._flush_lineage()
+        try:
+            # Indexing touches only this connection's temp tables, so it runs
+            # before the merge takes the catalog's write lock.
+            with self._database_errors("indexing the staged models of"):
+                index_staging(self.connection, self._duplicates)
+            connection = self.connection.execution_options(**{IMMEDIATE: True})
+            with self._database_errors("merging"), connection.begin():
+                self.result = self._merge(connection)
+                self.summary["catalog"] = self.result.as_dict()
+                self._record_success(connection)
+        finally:
+            self._close()
+
+    def abort(self) -> None:
+        self._resource_batch.clear()
+        self._lineage_batch.clear()
+        self._close()
+
+    def _merge(self, connection) -> SyncResult:
+        merge.lock_profile(connection, **self.key)
+        dangling, unresolved = merge.resolve_lineage(connection)
+        result = SyncResult(
+            resources=merge.count_changes(connection, "resources", self.key),
+            lineage=merge.count_changes(connection, "lineage", self.key),
+            duplicates=self._duplicates,
+            dangling=dangling,
+            unresolved_edges=unresolved,
+        )
+        if not self.allow_mass_stale:
+            result.stale_guard = merge.check_stale_share(
+                connection, self.key, self.stale_threshold
+            )
+        for table in ("resources", "lineage"):
+            merge.upsert(connection, table, self.key, self.run_id)
+
+        if result.stale_guard is None:
+            result.resources.stale = merge.mark_stale(
+                connection, "resources", self.key, self.run_id
+            )
+            result.lineage.stale = merge.mark_stale(
+                connection, "lineage", self.key, self.run_id
+            )
+        else:
+            logger.warning(
+                "run %d of %s (profile %s): %s",
+                self.run_id,
+                self.key["connector"],
+                self.key["profile"],
+                result.stale_guard.as_dict()["reason"],
+            )
+        return result
+
+    def _record_success(self, connection) -> None:
+        connection.execute(
+            update(runs)
+            .where(runs.c.id == self.run_id)
+            .values(
+                status="succeeded",
+                finished_at=now(),
+                resources=self.result.resources.declared,
+                lineage=self.result.lineage.declared,
+                summary=json.dumps(self.summary, default=str),
+            )
+        )
+
+    def _add_edge(self, lineage, body, key, derived_from) -> None:
+        source, target = lineage.from_identifier, lineage.to_identifier
+        self._lineage_batch[key] = (
+            key,
+            source.type,
+            lineage_ref(source),
+            target.type,
+            lineage_ref(target),
+            body,
+            derived_from,
+        )
+        if len(self._lineage_batch) >= BATCH_SIZE:
+            self._flush_lineage()
+
+    def _flush_resources(self) -> None:
+        with self._database_errors("staging resources of"):
+            self._resources.write(list(self._resource_batch.values()))
+        self._resource_batch = {}
+
+    def _flush_lineage(self) -> None:
+        with self._database_errors("staging lineage of"):
+            self._lineage.write(list(self._lineage_batch.values()))
+        self._lineage_batch = {}
+
+    @contextlib.contextmanager
+    def _database_errors(self, action: str) -> Iterator[None]:
+        """Raise a database failure as a :class:`CatalogError` naming the run."""
+        try:
+            yield
+        except DBAPIError as error:
+            cause = str(error.orig or error).strip().splitlines()[0]
+            raise CatalogError(
+                f"{action} run {self.run_id} failed in the catalog "
+                f"{display_location(self.catalog.location)}: {cause}; the previous "
+                "sync is unchanged, so rerun once the database is reachable"
+            ) from error
+
+    def _close(self) -> None:
+        if not self.connection.closed:
+            discard_staging(self.connection)

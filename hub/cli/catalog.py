@@ -1,0 +1,298 @@
+"""``hub runs`` and ``hub catalog``: questions about what runs have stored."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+
+from hub.cli.errors import hub_errors
+from hub.cli.output import echo_json, echo_table
+
+catalog_option = click.option(
+    "--catalog",
+    "location",
+    metavar="PATH_OR_URL",
+    help="Catalog file or database URL to read. "
+    "Default: SECODA_HUB_CATALOG, else catalog.sqlite in the hub's data directory.",
+)
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print the result as JSON."
+)
+connector_option = click.option(
+    "--connector", help="Only rows of this connector (its `hub list` name)."
+)
+profile_option = click.option(
+    "--profile", help="Only rows of this credentials profile, such as default."
+)
+
+
+@contextlib.contextmanager
+def opened_catalog(location: str | None) -> Iterator:
+    """Open an existing catalog, turning hub errors into CLI errors."""
+    from hub.catalog import display_location, open_catalog, sqlite_path
+    from hub.errors import CatalogURLError
+    from hub.paths import default_catalog_location
+
+    location = location or default_catalog_location()
+    path = sqlite_path(location)
+    with hub_errors():
+        # Queries must not create an empty catalog where none was written.
+        if path is not None and not path.exists():
+            raise CatalogURLError(
+                f"catalog {display_location(location)!r} does not exist; "
+                "run a connector with `hub run NAME` first, or pass --catalog"
+            )
+        catalog = open_catalog(location)
+        try:
+            yield catalog
+        finally:
+            catalog.close()
+
+
+@click.command("runs")
+@click.argument("name", required=False)
+@catalog_option
+@json_option
+def runs_command(name: str | None, location: str | None, as_json: bool) -> None:
+    """Show the run history, oldest first, optionally of one connector.
+
+    A run left "running" by a process that no longer exists is shown as
+    "interrupted": it was killed and changed nothing in the catalog.
+    """
+    from hub.catalog.queries import run_history
+
+    with opened_catalog(location) as catalog:
+        history = run_history(catalog, name)
+    if as_json:
+        echo_json(history)
+        return
+    if not history:
+        click.echo("No runs recorded yet.")
+        return
+    headers = ("id", "connector", "profile", "status", "started", "duration")
+    headers += ("resources", "lineage", "error")
+    echo_table(headers, [_run_row(run) for run in history])
+
+
+def _run_row(run: dict) -> list:
+    duration = run["duration_seconds"]
+    return [
+        run["id"],
+        run["connector"],
+        run["profile"],
+        run["status"],
+        run["started_at"][:19].replace("T", " "),
+        "-" if duration is None else f"{duration:.1f}s",
+        f"{run['resources']:,}",
+        f"{run['lineage']:,}",
+        (run["error"] or "")[:60],
+    ]
+
+
+@click.group("catalog")
+def catalog_group() -> None:
+    """Query the catalog: resources, one resource, lineage, and export."""
+
+
+@catalog_group.command("resources")
+@connector_option
+@profile_option
+@click.option("--type", "entity_type", help="Only this entity type, such as chart.")
+@click.option(
+    "--stale/--fresh",
+    default=None,
+    help="Only stale resources (no longer declared) or only fresh ones. Default: both.",
+)
+@click.option(
+    "--search", metavar="TEXT", help="Only ids or titles containing TEXT (any case)."
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="Maximum number of resources to print.",
+)
+@catalog_option
+@json_option
+def resources_command(
+    connector, profile, entity_type, stale, search, limit, location, as_json
+) -> None:
+    """List resources in the catalog, ordered by id."""
+    from hub.catalog.queries import ResourceFilter, find_resources
+
+    wanted = ResourceFilter(connector, profile, entity_type, stale, search, limit)
+    with opened_catalog(location) as catalog:
+        rows = find_resources(catalog, wanted)
+    if as_json:
+        echo_json(rows)
+        return
+    if not rows:
+        click.echo("No resources match.")
+        return
+    headers = ("id", "type", "title", "connector", "profile", "state")
+    echo_table(headers, [_resource_row(row) for row in rows])
+
+
+def _resource_row(row: dict) -> list:
+    state = "stale" if row["stale"] else "fresh"
+    title = row["title"] or ""
+    return [
+        row["databuilder_id"],
+        row["entity_type"],
+        title,
+        row["connector"],
+        row["profile"],
+        state,
+    ]
+
+
+def resolve_resource(catalog, identifier: str, connector, profile) -> dict:
+    """Return the one (connector, profile) holding ``identifier``, or fail."""
+    from hub.catalog.queries import match_resource
+
+    matches = match_resource(catalog, identifier, connector, profile)
+    if not matches:
+        raise click.UsageError(
+            f"no resource {identifier!r} in the catalog; list ids with "
+            "`hub catalog resources --search TEXT`"
+        )
+    if len(matches) > 1:
+        choices = "\n".join(
+            f"  --connector {match['connector']} --profile {match['profile']}"
+            for match in matches
+        )
+        raise click.UsageError(
+            f"resource id {identifier!r} exists in {len(matches)} connector "
+            f"profiles; pick one with:\n{choices}"
+        )
+    return matches[0]
+
+
+@catalog_group.command("show")
+@click.argument("identifier", metavar="ID")
+@connector_option
+@profile_option
+@catalog_option
+@json_option
+def show_command(identifier, connector, profile, location, as_json) -> None:
+    """Show every field of one resource, its family and its lineage."""
+    from hub.catalog.queries import describe_resource
+
+    with opened_catalog(location) as catalog:
+        match = resolve_resource(catalog, identifier, connector, profile)
+        described = describe_resource(
+            catalog, identifier, match["connector"], match["profile"]
+        )
+    if as_json:
+        echo_json(described)
+        return
+    _print_resource(described)
+
+
+def _print_resource(described: dict) -> None:
+    body = described["body"]
+    for name in ("databuilder_id", "connector", "profile"):
+        click.echo(f"{name}: {described[name]}")
+    click.echo(f"state: {'stale' if described['stale'] else 'fresh'}")
+    for name in ("first_run_id", "changed_run_id", "stale_run_id"):
+        click.echo(f"{name}: {described[name] if described[name] else '-'}")
+    for name, value in body.items():
+        if name != "databuilder_id":
+            click.echo(f"{name}: {value}")
+    click.echo(f"parent: {described['parent_databuilder_id'] or '-'}")
+    click.echo(f"children: {', '.join(described['children']) or '-'}")
+    for title, edges, side in (
+        ("lineage in", described["lineage_in"], "from"),
+        ("lineage out", described["lineage_out"], "to"),
+    ):
+        click.echo(f"{title}: {len(edges)}")
+        for edge in edges:
+            click.echo(f"  {edge[side + '_ref']} ({_edge_notes(edge, side)})")
+
+
+def _edge_notes(edge: dict, side: str) -> str:
+    notes = [edge[f"{side}_type"]]
+    for flag, note in (("stale", "stale"), ("unresolved", "unresolved")):
+        if edge[flag]:
+            notes.append(note)
+    if edge["derived_from"]:
+        notes.append("resolved from SQL")
+    return ", ".join(notes)
+
+
+@catalog_group.command("lineage")
+@click.argument("identifier", metavar="ID")
+@click.option(
+    "--upstream/--downstream",
+    default=None,
+    help="Walk towards the sources of ID, or towards what depends on it.",
+)
+@click.option(
+    "--depth",
+    type=click.IntRange(min=1),
+    default=3,
+    show_default=True,
+    help="Maximum number of edges to walk from ID.",
+)
+@connector_option
+@profile_option
+@catalog_option
+@json_option
+def lineage_command(
+    identifier, upstream, depth, connector, profile, location, as_json
+) -> None:
+    """Print the fresh lineage of one resource as a tree.
+
+    Upstream, a SQL query lists the external tables resolved from it.
+    """
+    from hub.catalog.queries import lineage_tree
+
+    if upstream is None:
+        raise click.UsageError("choose a direction: --upstream or --downstream")
+    with opened_catalog(location) as catalog:
+        match = resolve_resource(catalog, identifier, connector, profile)
+        tree = lineage_tree(
+            catalog, identifier, match["connector"], match["profile"], upstream, depth
+        )
+    if as_json:
+        echo_json(tree.as_dict())
+        return
+    click.echo(tree.ref)
+    for line in tree_lines(tree.children, ""):
+        click.echo(line)
+
+
+def tree_lines(nodes, prefix: str) -> Iterator[str]:
+    """Yield one line per node, indented with box-drawing characters."""
+    for position, node in enumerate(nodes):
+        last = position == len(nodes) - 1
+        label = f"{node.ref} ({node.type}{', ' + node.note if node.note else ''})"
+        yield f"{prefix}{'└── ' if last else '├── '}{label}"
+        yield from tree_lines(node.children, prefix + ("    " if last else "│   "))
+
+
+@catalog_group.command("export")
+@click.argument("directory", metavar="DIR", type=click.Path(path_type=Path))
+@connector_option
+@profile_option
+@catalog_option
+@json_option
+def export_command(directory, connector, profile, location, as_json) -> None:
+    """Write fresh resources and lineage to DIR in Secoda's upload format.
+
+    Writes DIR/resources.jsonl and DIR/lineage.jsonl, each replaced in one
+    rename. Lineage derived by the hub from SQL is left out.
+    """
+    from hub.catalog.export import export_upload
+
+    with opened_catalog(location) as catalog, hub_errors():
+        counts = export_upload(catalog, directory, connector, profile)
+    if as_json:
+        echo_json({"directory": str(directory), **counts})
+        return
+    for name, count in counts.items():
+        click.echo(f"{directory / name}: {count:,} lines")

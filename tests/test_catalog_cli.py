@@ -1,0 +1,348 @@
+"""``hub runs`` and ``hub catalog``, on SQLite and on PostgreSQL."""
+
+import json
+import subprocess
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import update
+
+from conftest import read_jsonl
+from hub.catalog import lineage_ref, open_catalog
+from hub.catalog.schema import runs
+from hub.cli.catalog import catalog_group, runs_command
+from hub.sdk import (
+    DeclaredLineage,
+    ExternalTable,
+    InternalResource,
+    Resource,
+    TablesFromSQLQuery,
+)
+
+# The fixtures that run each test on SQLite and on PostgreSQL.
+pytest_plugins = ["test_catalog_backends"]
+
+SQL = "select * from shop.public.orders join shop.public.customers using (id)"
+
+
+def body(model):
+    return model.model_dump_json(exclude_none=True)
+
+
+def internal(identifier):
+    return InternalResource(databuilder_id=identifier)
+
+
+def write_sync(catalog, connector, resources, edges=(), derived=()):
+    run_id = catalog.begin_run(connector, "default", "dist", "1.0")
+    writer = catalog.open_sync(run_id, connector, "default", allow_mass_stale=True)
+    for model in resources:
+        writer.write_resource(model, body(model))
+    for model in edges:
+        writer.write_lineage(model, body(model))
+    for model, source in derived:
+        writer.write_derived_lineage(model, body(model), body(source))
+    writer.commit()
+
+
+def bi_models():
+    group = Resource(entity_type="dashboard_group", databuilder_id="bi.group")
+    dashboard = Resource(
+        entity_type="dashboard",
+        databuilder_id="bi.dash",
+        title="Revenue",
+        parent_databuilder_id="bi.group",
+    )
+    chart = Resource(
+        entity_type="chart",
+        databuilder_id="bi.chart",
+        title="Orders by week",
+        parent_databuilder_id="bi.dash",
+    )
+    old = Resource(entity_type="chart", databuilder_id="bi.old", title="Retired")
+    return group, dashboard, chart, old
+
+
+def bi_lineage():
+    query = DeclaredLineage(
+        from_identifier=TablesFromSQLQuery(sql=SQL),
+        to_identifier=internal("bi.chart"),
+    )
+    resolved = [
+        DeclaredLineage(
+            from_identifier=ExternalTable(database="shop", schema="public", table=name),
+            to_identifier=internal("bi.chart"),
+        )
+        for name in ("customers", "orders")
+    ]
+    edges = [
+        query,
+        DeclaredLineage(
+            from_identifier=internal("bi.chart"), to_identifier=internal("bi.dash")
+        ),
+        DeclaredLineage(
+            from_identifier=internal("bi.dash"), to_identifier=internal("bi.group")
+        ),
+    ]
+    return edges, [(model, query) for model in resolved]
+
+
+@pytest.fixture
+def filled(catalog_location):
+    """A catalog with two syncs of ``bi`` (one stale chart) and one of ``other``."""
+    catalog = open_catalog(catalog_location)
+    try:
+        group, dashboard, chart, old = bi_models()
+        edges, derived = bi_lineage()
+        write_sync(catalog, "bi", [group, dashboard, chart, old])
+        write_sync(catalog, "bi", [group, dashboard, chart], edges, derived)
+        shared = Resource(entity_type="table", databuilder_id="bi.chart")
+        write_sync(catalog, "other", [shared])
+    finally:
+        catalog.close()
+    return catalog_location
+
+
+def invoke(command, *args):
+    return CliRunner().invoke(command, list(args), catch_exceptions=False)
+
+
+def test_runs_lists_history(filled):
+    result = invoke(runs_command, "--catalog", filled)
+
+    lines = result.output.splitlines()
+    assert result.exit_code == 0, result.output
+    assert lines[0].split()[:4] == ["ID", "CONNECTOR", "PROFILE", "STATUS"]
+    assert len(lines) == 4
+
+
+def test_runs_filters_by_name(filled):
+    result = invoke(runs_command, "other", "--catalog", filled, "--json")
+
+    history = json.loads(result.output)
+    assert [run["connector"] for run in history] == ["other"]
+    assert history[0]["status"] == "succeeded"
+    assert history[0]["resources"] == 1
+    assert history[0]["duration_seconds"] >= 0
+
+
+def test_runs_shows_interrupted(filled):
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    catalog = open_catalog(filled)
+    try:
+        run_id = catalog.begin_run("bi", "default", None, None)
+        alive = catalog.begin_run("bi", "default", None, None)
+        with catalog.write() as connection:
+            connection.execute(
+                update(runs).where(runs.c.id == run_id).values(pid=dead.pid)
+            )
+    finally:
+        catalog.close()
+
+    history = json.loads(invoke(runs_command, "--catalog", filled, "--json").output)
+    status = {run["id"]: run["status"] for run in history}
+    assert status[run_id] == "interrupted"
+    assert status[alive] == "running"
+
+
+def test_runs_missing_catalog(tmp_path):
+    result = invoke(runs_command, "--catalog", str(tmp_path / "none.sqlite"))
+
+    assert result.exit_code == 2
+    assert "does not exist" in result.output
+    assert not (tmp_path / "none.sqlite").exists()
+
+
+def test_resources_filter_by_type(filled):
+    result = invoke(
+        catalog_group, "resources", "--catalog", filled, "--type", "chart", "--json"
+    )
+
+    rows = json.loads(result.output)
+    assert sorted(row["databuilder_id"] for row in rows) == ["bi.chart", "bi.old"]
+
+
+def test_resources_stale_only(filled):
+    result = invoke(
+        catalog_group, "resources", "--catalog", filled, "--stale", "--json"
+    )
+
+    assert [row["databuilder_id"] for row in json.loads(result.output)] == ["bi.old"]
+
+
+def test_resources_search_title(filled):
+    result = invoke(
+        catalog_group, "resources", "--catalog", filled, "--search", "REVENUE"
+    )
+
+    assert result.exit_code == 0
+    assert "bi.dash" in result.output
+    assert "bi.chart" not in result.output
+
+
+def test_resources_limit_and_connector(filled):
+    result = invoke(
+        catalog_group,
+        "resources",
+        "--catalog",
+        filled,
+        "--connector",
+        "bi",
+        "--limit",
+        "2",
+        "--json",
+    )
+
+    rows = json.loads(result.output)
+    assert len(rows) == 2
+    assert {row["connector"] for row in rows} == {"bi"}
+
+
+def test_resources_bad_limit_usage_error(filled):
+    result = invoke(catalog_group, "resources", "--catalog", filled, "--limit", "0")
+
+    assert result.exit_code == 2
+
+
+def test_show_ambiguous_lists_choices(filled):
+    result = invoke(catalog_group, "show", "bi.chart", "--catalog", filled)
+
+    assert result.exit_code == 2
+    assert "--connector bi --profile default" in result.output
+    assert "--connector other --profile default" in result.output
+
+
+def test_show_resource_fields(filled):
+    result = invoke(
+        catalog_group,
+        "show",
+        "bi.chart",
+        "--connector",
+        "bi",
+        "--catalog",
+        filled,
+        "--json",
+    )
+
+    shown = json.loads(result.output)
+    assert shown["body"]["title"] == "Orders by week"
+    assert shown["parent_databuilder_id"] == "bi.dash"
+    assert len(shown["lineage_in"]) == 3
+    assert [edge["to_ref"] for edge in shown["lineage_out"]] == ["bi.dash"]
+
+
+def test_show_children(filled):
+    result = invoke(catalog_group, "show", "bi.group", "--catalog", filled)
+
+    assert result.exit_code == 0
+    assert "children: bi.dash" in result.output
+
+
+def test_show_unknown_id(filled):
+    result = invoke(catalog_group, "show", "nope", "--catalog", filled)
+
+    assert result.exit_code == 2
+    assert "'nope'" in result.output
+
+
+def test_lineage_upstream_tree(filled):
+    result = invoke(
+        catalog_group, "lineage", "bi.group", "--upstream", "--catalog", filled
+    )
+
+    query_ref = lineage_ref(TablesFromSQLQuery(sql=SQL))
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "bi.group",
+        "└── bi.dash (internal_resource)",
+        "    └── bi.chart (internal_resource)",
+        f"        └── {query_ref} (tables_from_query)",
+        "            ├── shop.public.customers (external_table, resolved from SQL)",
+        "            └── shop.public.orders (external_table, resolved from SQL)",
+    ]
+
+
+def test_lineage_depth_limits_tree(filled):
+    result = invoke(
+        catalog_group,
+        "lineage",
+        "bi.group",
+        "--upstream",
+        "--depth",
+        "1",
+        "--catalog",
+        filled,
+        "--json",
+    )
+
+    tree = json.loads(result.output)
+    assert [child["ref"] for child in tree["children"]] == ["bi.dash"]
+    assert tree["children"][0]["children"] == []
+
+
+def test_lineage_downstream_from_chart(filled):
+    result = invoke(
+        catalog_group,
+        "lineage",
+        "bi.chart",
+        "--downstream",
+        "--connector",
+        "bi",
+        "--catalog",
+        filled,
+    )
+
+    assert result.output.splitlines() == [
+        "bi.chart",
+        "└── bi.dash (internal_resource)",
+        "    └── bi.group (internal_resource)",
+    ]
+
+
+def test_lineage_needs_direction(filled):
+    result = invoke(catalog_group, "lineage", "bi.group", "--catalog", filled)
+
+    assert result.exit_code == 2
+    assert "--upstream or --downstream" in result.output
+
+
+def test_export_upload_format(filled, tmp_path):
+    target = tmp_path / "upload"
+    result = invoke(
+        catalog_group, "export", str(target), "--connector", "bi", "--catalog", filled
+    )
+
+    resources = read_jsonl(target / "resources.jsonl")
+    lineage = read_jsonl(target / "lineage.jsonl")
+    assert result.exit_code == 0, result.output
+    assert sorted(row["databuilder_id"] for row in resources) == [
+        "bi.chart",
+        "bi.dash",
+        "bi.group",
+    ]
+    assert len(lineage) == 3
+    assert {row["from_identifier"]["type"] for row in lineage} == {
+        "tables_from_query",
+        "internal_resource",
+    }
+
+
+def test_export_leaves_no_temporary(filled, tmp_path):
+    target = tmp_path / "upload"
+    invoke(catalog_group, "export", str(target), "--catalog", filled)
+
+    assert sorted(path.name for path in target.iterdir()) == [
+        "lineage.jsonl",
+        "resources.jsonl",
+    ]
+
+
+def test_export_json_counts(filled, tmp_path):
+    result = invoke(
+        catalog_group, "export", str(tmp_path / "all"), "--catalog", filled, "--json"
+    )
+
+    counts = json.loads(result.output)
+    assert counts["resources.jsonl"] == 4
+    assert counts["lineage.jsonl"] == 3
