@@ -21,6 +21,9 @@ BUILTIN_PLUGINS = (
     "hub.builtin.sqlite_catalog",
     "hub.builtin.jsonl_output",
     "hub.builtin.file_credentials",
+    "hub.builtin.keyring_credentials",
+    "hub.builtin.env_credentials",
+    "hub.builtin.postgresql_catalog",
 )
 
 

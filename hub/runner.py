@@ -2,54 +2,37 @@
 
 The connector sees only the plain dict of its own profile's credentials and
 the two strategies it was built with. Everything it declares flows through
-:class:`HubIngestStrategy` to the run's sinks, so a later version can move the
-connector into a child process by carrying those two streams across a pipe.
+:class:`~hub.ingest.HubIngestStrategy` to the run's sinks, so a later version
+can move the connector into a child process by carrying those two streams
+across a pipe.
 """
 
 from __future__ import annotations
 
 import logging
-import time
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from hub import credentials as credential_values
-from hub.catalog import SQLiteCatalog, display_location, now
+from hub.catalog import DEFAULT_STALE_THRESHOLD, display_location, now, open_catalog
 from hub.connectors import ConnectorEntry, load_class
-from hub.errors import CatalogURLError, ConnectorRunError, IntegrationError
-from hub.paths import config_dir
+from hub.errors import (
+    CatalogError,
+    ConnectorRunError,
+    IntegrationError,
+    MissingCredentialsError,
+)
+from hub.ingest import HubIngestStrategy, Progress
+from hub.paths import default_catalog_location
 from hub.plugins import get_plugin_manager
 from hub.redaction import Redactor
 from hub.sdk.http import PooledNetworkStrategy
-from hub.sdk.models import DeclaredLineage, Resource
-from hub.sdk.strategies import IngestResourcesStrategy
 from hub.sinks import RunSink
+from hub.validation import Validator
 
 logger = logging.getLogger(__name__)
-
-# How often, in seconds, the progress callback may fire.
-PROGRESS_INTERVAL = 0.1
-
-
-@dataclass
-class Progress:
-    """Live counts of a run, passed to the progress callback."""
-
-    resources_by_type: Counter = field(default_factory=Counter)
-    lineage: int = 0
-    requests: int = 0
-    started: float = field(default_factory=time.monotonic)
-
-    @property
-    def resources(self) -> int:
-        return sum(self.resources_by_type.values())
-
-    @property
-    def elapsed(self) -> float:
-        return time.monotonic() - self.started
 
 
 @dataclass
@@ -67,6 +50,8 @@ class RunReport:
     resources_by_type: dict[str, int]
     lineage: int
     http: dict[str, Any]
+    validation: dict[str, Any]
+    sql_lineage: dict[str, int]
     catalog: dict[str, Any]
     outputs: list[str]
     run_id: int | None = None
@@ -77,91 +62,86 @@ class RunReport:
         return sum(self.resources_by_type.values())
 
     def as_dict(self) -> dict[str, Any]:
-        data = {key: value for key, value in vars(self).items()}
+        data = dict(vars(self))
         data["resources"] = self.resources
         return data
 
 
-class HubIngestStrategy(IngestResourcesStrategy):
-    """Serialises each declared model once and hands it to every sink."""
-
-    def __init__(
-        self,
-        sinks: list[RunSink],
-        progress: Progress,
-        on_progress: Callable[[Progress], None] | None = None,
-        network: PooledNetworkStrategy | None = None,
-    ):
-        self.sinks = sinks
-        self.progress = progress
-        self.on_progress = on_progress
-        self.network = network
-        self._last_report = 0.0
-
-    def declare_resource(self, resource: Resource):
-        body = resource.model_dump_json(exclude_none=True)
-        for sink in self.sinks:
-            sink.write_resource(resource, body)
-        self.progress.resources_by_type[resource.entity_type] += 1
-        self._report()
-
-    def declare_lineage(self, lineage: DeclaredLineage):
-        body = lineage.model_dump_json(exclude_none=True)
-        for sink in self.sinks:
-            sink.write_lineage(lineage, body)
-        self.progress.lineage += 1
-        self._report()
-
-    def finalize(self):
-        self._report(force=True)
-
-    def _report(self, force: bool = False) -> None:
-        if self.on_progress is None:
-            return
-        current = time.monotonic()
-        if force or current - self._last_report >= PROGRESS_INTERVAL:
-            self._last_report = current
-            if self.network is not None:
-                self.progress.requests = self.network.stats.requests
-            self.on_progress(self.progress)
-
-
 @dataclass
 class RunRequest:
-    """What to run and where its results go."""
+    """What to run, how strictly, and where its results go."""
 
     entry: ConnectorEntry
     profile: str = credential_values.DEFAULT_PROFILE
     catalog_location: str | None = None
     output_dir: Path | None = None
+    strict: bool = False
+    allow_mass_stale: bool = False
+    stale_threshold: float = DEFAULT_STALE_THRESHOLD
     on_progress: Callable[[Progress], None] | None = None
 
 
-def open_catalog(location: str) -> SQLiteCatalog:
-    """Open the catalog at ``location`` through the first plugin that handles it."""
-    catalog = get_plugin_manager().hook.hub_open_catalog(location=location)
-    if catalog is None:
-        # TODO: PostgreSQL catalogs need a backend; only SQLite ships so far.
-        raise CatalogURLError(
-            f"no catalog backend handles {display_location(location)!r}; "
-            "give a file path or a sqlite:///path URL"
-        )
-    return catalog
+@dataclass
+class _Run:
+    """The parts of one run in progress, closed together when it ends."""
+
+    request: RunRequest
+    catalog: Any
+    run_id: int
+    sync: Any
+    outputs: list[RunSink]
+    network: PooledNetworkStrategy
+    ingest: HubIngestStrategy
+    started_at: str
+
+    @property
+    def sinks(self) -> list[RunSink]:
+        return [self.sync, *self.outputs]
 
 
-def open_credential_store() -> credential_values.CredentialStore:
-    return get_plugin_manager().hook.hub_open_credential_store(config_dir=config_dir())
+def open_credential_store() -> credential_values.CredentialBackend:
+    return credential_values.open_backend()
+
+
+def command_target(entry: ConnectorEntry) -> str:
+    """Return how a user names this connector on the command line."""
+    return entry.target if entry.origin == "file" else entry.name
 
 
 def prepare_credentials(
     entry: ConnectorEntry, profile: str, fields, redactor: Redactor
-) -> dict[str, str]:
+) -> credential_values.RunCredentials:
     """Return the run's credentials, adding their secret values to ``redactor``."""
-    stored = open_credential_store().get(entry.name, profile)
-    values = credential_values.resolve(entry.name, profile, fields, stored)
-    for name in credential_values.secret_field_names(fields, values):
-        redactor.add(values[name])
-    return values
+    try:
+        return credential_values.load_run_credentials(
+            entry.name, profile, fields, redactor
+        )
+    except MissingCredentialsError as error:
+        if entry.origin != "file":
+            raise
+        # A file connector is stored under its name but named by its path.
+        message = str(error).replace(
+            f"hub credentials set {entry.name}",
+            f"hub credentials set {entry.target}",
+        )
+        raise MissingCredentialsError(message, error.missing) from None
+
+
+def allow_hint(entry: ConnectorEntry, profile: str) -> Callable[[str], str]:
+    """Build the text that tells the user how to allow one more host."""
+    profile_option = (
+        ""
+        if profile == credential_values.DEFAULT_PROFILE
+        else (f" --profile {profile}")
+    )
+
+    def hint(host: str) -> str:
+        return (
+            f"allow it for this profile with `hub credentials set "
+            f"{command_target(entry)}{profile_option} --allow-host {host}`"
+        )
+
+    return hint
 
 
 def run(request: RunRequest, redactor: Redactor | None = None) -> RunReport:
@@ -175,80 +155,104 @@ def run(request: RunRequest, redactor: Redactor | None = None) -> RunReport:
     entry = request.entry
     redactor = Redactor() if redactor is None else redactor
     connector_class = load_class(entry)
-    fields = connector_class.credential_fields
-    values = prepare_credentials(entry, request.profile, fields, redactor)
+    values = prepare_credentials(
+        entry, request.profile, connector_class.credential_fields, redactor
+    )
+    allowed = [
+        *connector_class.allowed_hosts,
+        *credential_values.allowed_hosts(entry.name, request.profile),
+    ]
 
-    location = request.catalog_location or _default_catalog()
-    catalog = open_catalog(location)
+    catalog = open_catalog(request.catalog_location or default_catalog_location())
     try:
-        return _run_into(catalog, request, connector_class, values, redactor)
+        state = _start(catalog, request, connector_class, values, allowed)
+        return _execute(state, connector_class, values, redactor)
     finally:
         catalog.close()
 
 
-def _default_catalog() -> str:
-    from hub.paths import default_catalog_location
-
-    return default_catalog_location()
-
-
-def _run_into(catalog, request, connector_class, values, redactor) -> RunReport:
+def _start(catalog, request, connector_class, values, allowed) -> _Run:
     entry = request.entry
-    started_at = now()
     run_id = catalog.begin_run(
         entry.name, request.profile, entry.distribution, entry.version
     )
-    sync = catalog.open_sync(run_id, entry.name, request.profile)
+    sync = catalog.open_sync(
+        run_id,
+        entry.name,
+        request.profile,
+        allow_mass_stale=request.allow_mass_stale,
+        stale_threshold=request.stale_threshold,
+    )
+    network = PooledNetworkStrategy(
+        allowed_hosts=allowed,
+        secrets=[values[name] for name in values.secret_names],
+        allow_hint=allow_hint(entry, request.profile),
+    )
     outputs = _open_outputs(request.output_dir)
-    sinks = [sync, *outputs]
-
-    progress = Progress()
-    network = PooledNetworkStrategy()
-    ingest = HubIngestStrategy(sinks, progress, request.on_progress, network)
+    ingest = HubIngestStrategy(
+        [sync, *outputs],
+        Progress(),
+        validator=Validator(strict=request.strict),
+        catalog_sink=sync,
+        prepare_sql=connector_class.prepare_sql,
+        sql_dialect=connector_class.sql_dialect,
+        on_progress=request.on_progress,
+        request_count=lambda: network.stats.requests,
+    )
     logger.info(
         "run %d of %s (profile %s) started", run_id, entry.name, request.profile
     )
+    return _Run(request, catalog, run_id, sync, outputs, network, ingest, now())
 
+
+def _execute(state: _Run, connector_class, values, redactor: Redactor) -> RunReport:
     try:
         connector = connector_class(
-            credentials=dict(values),
-            ingest_resources_strategy=ingest,
-            network_call_strategy=network,
+            credentials=values,
+            ingest_resources_strategy=state.ingest,
+            network_call_strategy=state.network,
         )
         connector.start()
     except BaseException as error:
-        network.finalize()
-        for sink in sinks:
-            sink.abort()
-        message = redactor(describe_failure(error))
-        report = _report(
-            entry, request, progress, network, started_at, "failed", outputs
-        )
-        report.run_id, report.error = run_id, message
-        catalog.fail_run(run_id, message, report.as_dict())
-        logger.info("run %d of %s failed: %s", run_id, entry.name, message)
-        if not isinstance(error, Exception):
-            raise
-        failure = ConnectorRunError(f"connector {entry.name!r} failed: {message}")
-        failure.report = report
-        raise failure from error
+        _fail(state, error, redactor)
 
-    network.finalize()
-    report = _report(
-        entry, request, progress, network, started_at, "succeeded", outputs
-    )
-    report.run_id = run_id
-    for output in outputs:
+    state.network.finalize()
+    report = _report(state, "succeeded")
+    state.sync.summary = report.as_dict()
+    try:
+        state.sync.commit()
+    except CatalogError as error:
+        _fail(state, error, redactor)
+    # The upload files replace the previous ones only once the catalog holds
+    # the same sync, so the two never disagree after a failed merge.
+    for output in state.outputs:
         output.commit()
-    sync.summary = report.as_dict()
-    sync.commit()
     report.catalog = {
-        "location": display_location(catalog.location),
-        "run_id": run_id,
-        **sync.summary["catalog"],
+        "location": display_location(state.catalog.location),
+        "run_id": state.run_id,
+        **state.sync.summary.get("catalog", {}),
     }
-    logger.info("run %d of %s succeeded", run_id, entry.name)
+    logger.info("run %d of %s succeeded", state.run_id, state.request.entry.name)
     return report
+
+
+def _fail(state: _Run, error: BaseException, redactor: Redactor):
+    """Discard what the run declared, record it as failed, and raise."""
+    state.network.finalize()
+    for sink in state.sinks:
+        sink.abort()
+
+    name = state.request.entry.name
+    message = redactor(describe_failure(error))
+    report = _report(state, "failed")
+    report.error = message
+    state.catalog.fail_run(state.run_id, message, report.as_dict())
+    logger.info("run %d of %s failed: %s", state.run_id, name, message)
+    if not isinstance(error, Exception):
+        raise error
+    failure = ConnectorRunError(f"connector {name!r} failed: {message}")
+    failure.report = report
+    raise failure from error
 
 
 def _open_outputs(output_dir: Path | None) -> list[RunSink]:
@@ -256,25 +260,27 @@ def _open_outputs(output_dir: Path | None) -> list[RunSink]:
     return [sink for sinks in opened if sinks for sink in sinks]
 
 
-def _report(
-    entry, request, progress, network, started_at, status, outputs
-) -> RunReport:
+def _report(state: _Run, status: str) -> RunReport:
+    entry, progress = state.request.entry, state.ingest.progress
     return RunReport(
         connector=entry.name,
-        profile=request.profile,
+        profile=state.request.profile,
         distribution=entry.distribution,
         version=entry.version,
         status=status,
-        started_at=started_at,
+        started_at=state.started_at,
         finished_at=now(),
         duration_seconds=round(progress.elapsed, 3),
         resources_by_type=dict(sorted(progress.resources_by_type.items())),
         lineage=progress.lineage,
-        http=network.stats.as_dict(),
+        http=state.network.stats.as_dict(),
+        validation=state.ingest.validator.summary(),
+        sql_lineage=state.ingest.sql.as_dict(),
         catalog={},
         outputs=[
-            str(path) for output in outputs for path in getattr(output, "paths", [])
+            str(path) for sink in state.outputs for path in getattr(sink, "paths", [])
         ],
+        run_id=state.run_id,
     )
 
 

@@ -43,7 +43,7 @@ echo "==> Cluvio-compatible server at $base_url with $dashboards dashboards"
 
 echo "==> hub credentials set cluvio (demo account)"
 hub credentials set cluvio email=demo@example.com \
-  password=cluvio-demo-password "base_url=$base_url"
+  password=cluvio-demo-password "base_url=$base_url" --allow-base-url-host
 
 echo "==> hub list"
 hub list

@@ -65,6 +65,7 @@ def cluvio_credentials(hub, cluvio_server):
         f"email={DEFAULT_EMAIL}",
         f"password={DEFAULT_PASSWORD}",
         f"base_url={cluvio_server.url}",
+        "--allow-base-url-host",
     )
     assert result.exit_code == 0, result.output
     return cluvio_server

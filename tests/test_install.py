@@ -41,7 +41,7 @@ def wheelhouse(tmp_path_factory) -> Path:
         "--wheel-dir",
         str(directory),
         str(REPOSITORY),
-        "hatchling",
+        "hatchling==1.33.0",
     )
     return directory
 
@@ -159,6 +159,7 @@ def test_cluvio_install_and_uninstall(venv, wheelhouse, tmp_path, cluvio_server)
         f"email={DEFAULT_EMAIL}",
         f"password={DEFAULT_PASSWORD}",
         f"base_url={cluvio_server.url}",
+        "--allow-base-url-host",
         env=env,
     )
     assert stored.returncode == 0, stored.stderr

@@ -104,6 +104,7 @@ def test_guide_connector_runs_under_hub(hub, tmp_path, cluvio_server, cluvio_acc
         f"email={DEFAULT_EMAIL}",
         f"password={DEFAULT_PASSWORD}",
         f"base_url={cluvio_server.url}",
+        "--allow-base-url-host",
     )
 
     result = hub("run", str(path), "--json")

@@ -1,0 +1,140 @@
+"""The hub's ingest strategy: where each declared model of a run goes.
+
+Every model is validated and normalised, serialised once in Secoda's upload
+format and handed to each sink. A ``TablesFromSQLQuery`` edge is also parsed,
+and the tables its query reads reach the catalog as derived lineage beside
+the declared edge; the upload files keep only what the connector declared,
+since Secoda resolves queries itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from hub.errors import SQLParseError
+from hub.sdk.models import DeclaredLineage, Resource
+from hub.sdk.strategies import IngestResourcesStrategy
+from hub.sinks import RunSink
+from hub.sqllineage import expand_query_lineage
+from hub.validation import Validator, describe_edge
+
+logger = logging.getLogger(__name__)
+
+# How often, in seconds, the progress callback may fire.
+PROGRESS_INTERVAL = 0.1
+
+# Unparsable queries logged in full before the rest are only counted.
+MAX_LOGGED_SQL_ERRORS = 10
+
+
+@dataclass
+class Progress:
+    """Live counts of a run, passed to the progress callback."""
+
+    resources_by_type: Counter = field(default_factory=Counter)
+    lineage: int = 0
+    requests: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def resources(self) -> int:
+        return sum(self.resources_by_type.values())
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+
+@dataclass
+class SQLLineageStats:
+    """What parsing the run's ``TablesFromSQLQuery`` edges found."""
+
+    queries: int = 0
+    tables: int = 0
+    failed: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(vars(self))
+
+
+class HubIngestStrategy(IngestResourcesStrategy):
+    """Validates, serialises and fans out each declared model."""
+
+    def __init__(
+        self,
+        sinks: list[RunSink],
+        progress: Progress,
+        *,
+        validator: Validator,
+        catalog_sink=None,
+        prepare_sql: Callable[[str], str] | None = None,
+        sql_dialect: str | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
+        request_count: Callable[[], int] | None = None,
+    ):
+        self.sinks = sinks
+        self.progress = progress
+        self.validator = validator
+        self.catalog_sink = catalog_sink
+        self.prepare_sql = prepare_sql
+        self.sql_dialect = sql_dialect
+        self.sql = SQLLineageStats()
+        self.on_progress = on_progress
+        self.request_count = request_count
+        self._last_report = 0.0
+
+    def declare_resource(self, resource: Resource):
+        resource = self.validator.validate_resource(resource)
+        body = resource.model_dump_json(exclude_none=True)
+        for sink in self.sinks:
+            sink.write_resource(resource, body)
+        self.progress.resources_by_type[resource.entity_type] += 1
+        self._report()
+
+    def declare_lineage(self, lineage: DeclaredLineage):
+        lineage = self.validator.validate_lineage(lineage)
+        body = lineage.model_dump_json(exclude_none=True)
+        for sink in self.sinks:
+            sink.write_lineage(lineage, body)
+        if lineage.from_identifier.type == "tables_from_query":
+            self._derive_tables(lineage, body)
+        self.progress.lineage += 1
+        self._report()
+
+    def finalize(self):
+        self._report(force=True)
+
+    def _derive_tables(self, lineage: DeclaredLineage, body: str) -> None:
+        if self.catalog_sink is None:
+            return
+        self.sql.queries += 1
+        try:
+            edges = expand_query_lineage(lineage, self.prepare_sql, self.sql_dialect)
+        except SQLParseError as error:
+            self._warn_unparsed(lineage, error)
+            return
+        for edge in edges:
+            edge_body = edge.model_dump_json(exclude_none=True)
+            self.catalog_sink.write_derived_lineage(edge, edge_body, body)
+        self.sql.tables += len(edges)
+
+    def _warn_unparsed(self, lineage: DeclaredLineage, error: SQLParseError) -> None:
+        self.sql.failed += 1
+        if self.sql.failed <= MAX_LOGGED_SQL_ERRORS:
+            logger.warning("no SQL lineage for %s: %s", describe_edge(lineage), error)
+        elif self.sql.failed == MAX_LOGGED_SQL_ERRORS + 1:
+            logger.warning("further queries that do not parse are only counted")
+
+    def _report(self, force: bool = False) -> None:
+        if self.on_progress is None:
+            return
+        current = time.monotonic()
+        if force or current - self._last_report >= PROGRESS_INTERVAL:
+            self._last_report = current
+            if self.request_count is not None:
+                self.progress.requests = self.request_count()
+            self.on_progress(self.progress)
