@@ -52,5 +52,7 @@ echo "==> hub run cluvio --output $SECODA_HUB_HOME/upload"
 hub run cluvio --output "$SECODA_HUB_HOME/upload"
 
 echo
-echo "The catalog is $SECODA_HUB_HOME/data/catalog.sqlite."
-echo "Look around with: SECODA_HUB_HOME=$SECODA_HUB_HOME $(command -v hub) list"
+echo "The catalog is $SECODA_HUB_HOME/data/catalog.sqlite. Look around with:"
+echo "  export SECODA_HUB_HOME=$SECODA_HUB_HOME"
+echo "  $(command -v hub) runs"
+echo "  $(command -v hub) catalog resources --type dashboard --limit 5"
