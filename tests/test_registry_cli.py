@@ -1,8 +1,11 @@
 """The `registry` commands and `install` checks, driven through CliRunner."""
 
+import functools
 import hashlib
 import json
 import shutil
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import importlib_metadata
@@ -148,17 +151,21 @@ def test_show_unknown_name_fails(registry_file):
     assert "no registry lists a connector named 'nope'" in result.output
 
 
-def test_bracket_registry_names_file(tmp_path, hub):
+def test_bracket_registry_names_file(tmp_path, hub, monkeypatch, cluvio_credentials):
     broken = tmp_path / "registry.json"
     broken.write_text("[")
+    monkeypatch.setenv("SECODA_HUB_REGISTRY", str(broken))
 
-    result = invoke(registry_group, "list", "--registry", str(broken))
+    result = invoke(registry_group, "list")
     installed = hub("list", "--json")
+    run = hub("run", "cluvio", "--json")
 
     assert result.exit_code == 2
     assert f"registry {broken} is not valid JSON" in result.output
     assert installed.exit_code == 0
     assert "cluvio" in {row["name"] for row in json.loads(installed.output)}
+    assert run.exit_code == 0, run.output
+    assert json.loads(run.output)["status"] == "succeeded"
 
 
 def test_review_approves_version(registry_file):
@@ -257,6 +264,105 @@ def test_validate_reports_broken_rules(registry_dir):
     assert "alpha lists version 1.0 2 times" in result.output
     assert "the registry records 0000" in result.output
     assert "gone.whl is missing" in result.output
+
+
+def test_validate_missing_file_names_it(tmp_path):
+    missing = tmp_path / "nowhere.json"
+
+    result = invoke(registry_group, "validate", str(missing), "--no-rebuild")
+
+    assert result.exit_code == 2
+    assert f"registry file {missing} does not exist" in result.output
+
+
+class QuietFileHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):
+        pass
+
+
+@pytest.fixture
+def wheel_server(tmp_path):
+    """Serve ``tmp_path/served`` over HTTP on 127.0.0.1; yield (folder, URL)."""
+    served = tmp_path / "served"
+    served.mkdir()
+    handler = functools.partial(QuietFileHandler, directory=str(served))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}
+    )
+    thread.start()
+    try:
+        yield served, f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()
+
+
+def url_version(version: str, url: str, sha256: str) -> dict:
+    return {
+        "version": version,
+        "sha256": sha256,
+        "wheel": {"url": url},
+        "published_at": "2026-01-02T03:04:05Z",
+        "status": "published",
+    }
+
+
+def test_validate_downloads_url_wheels(tmp_path, wheel_server):
+    served, base = wheel_server
+    good = served / CLUVIO_WHEEL.name
+    shutil.copy(CLUVIO_WHEEL, good)
+    tampered = served / "tampered-1.0.0-py3-none-any.whl"
+    tampered.write_bytes(CLUVIO_WHEEL.read_bytes() + b"tampered")
+    recorded = hashlib.sha256(CLUVIO_WHEEL.read_bytes()).hexdigest()
+    actual = hashlib.sha256(tampered.read_bytes()).hexdigest()
+    path = write_registry(
+        tmp_path,
+        [
+            entry("good", [url_version("1.0.0", f"{base}/{good.name}", recorded)]),
+            entry("gone", [url_version("1.0.0", f"{base}/gone.whl", recorded)]),
+            entry(
+                "tampered",
+                [url_version("1.0.0", f"{base}/{tampered.name}", recorded)],
+            ),
+        ],
+    )
+
+    result = invoke(registry_group, "validate", str(path), "--no-rebuild")
+
+    assert result.exit_code == 1
+    assert "good" not in result.output
+    assert "gone 1.0.0: fetching the wheel failed" in result.output
+    assert "404" in result.output
+    assert f"tampered 1.0.0: {base}/{tampered.name} has sha256 {actual}" in (
+        result.output
+    )
+    assert f"the registry records {recorded}" in result.output
+
+
+def test_validate_downloads_index_wheels(tmp_path, wheel_server):
+    served, base = wheel_server
+    project = served / "simple" / "secoda-connector-cluvio"
+    project.mkdir(parents=True)
+    shutil.copy(CLUVIO_WHEEL, project / CLUVIO_WHEEL.name)
+    recorded = hashlib.sha256(CLUVIO_WHEEL.read_bytes()).hexdigest()
+    version = {
+        **url_version("0.1.0", "unused", recorded),
+        "wheel": {"index": f"{base}/simple"},
+    }
+    path = write_registry(tmp_path, [entry("cluvio", [version])])
+
+    valid = invoke(registry_group, "validate", str(path), "--no-rebuild")
+    version["sha256"] = "0" * 64
+    write_registry(tmp_path, [entry("cluvio", [version])])
+    invalid = invoke(registry_group, "validate", str(path), "--no-rebuild")
+
+    assert valid.exit_code == 0, valid.output
+    assert invalid.exit_code == 1
+    assert f"cluvio 0.1.0: index {base}/simple has sha256 {recorded}" in (
+        invalid.output
+    )
 
 
 def test_install_rejects_tampered_wheel(registry_dir):

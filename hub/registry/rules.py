@@ -1,9 +1,10 @@
 """``hub registry validate``: the rules a registry file must follow.
 
 Beyond the schema, connector names must be unique and no version may repeat.
-Every wheel stored beside the registry must exist with its recorded sha256.
-First-party connectors, whose source is in ``connectors/`` next to the
-registry file, must rebuild to the recorded sha256.
+Every wheel must exist with its recorded sha256: a wheel stored beside the
+registry is read in place, and one behind a URL or in a package index is
+downloaded. First-party connectors, whose source is in ``connectors/`` next
+to the registry file, must rebuild to the recorded sha256.
 """
 
 from __future__ import annotations
@@ -19,19 +20,25 @@ from packaging.version import Version
 
 from hub.errors import HubError
 from hub.registry.build import build_distribution, file_sha256
-from hub.registry.document import parse_registry
+from hub.registry.document import read_registry_file
+from hub.registry.install import fetch_wheel
 from hub.registry.models import Registry
+from hub.registry.sources import LoadedRegistry, Resolved
 
 
 def validate_file(
     path: Path, *, rebuild: bool = True, pip_options: tuple[str, ...] = ()
 ) -> list[str]:
-    """Return every rule ``path`` breaks; an empty list means it is valid."""
-    text = path.read_text(encoding="utf-8")
-    registry = parse_registry(text, str(path))
-    problems = _duplicate_names(json.loads(text))
+    """Return every rule ``path`` breaks; an empty list means it is valid.
+
+    Raises :class:`RegistryError` when the file is missing, is not JSON or
+    does not match the schema, because no other rule can be checked then.
+    """
+    registry = read_registry_file(path)
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    problems = _duplicate_names(raw)
     problems += _duplicate_versions(registry)
-    problems += _missing_or_changed_wheels(registry, path.parent)
+    problems += _missing_or_changed_wheels(registry, path)
     if rebuild:
         problems += _unreproduced_builds(registry, path.parent, pip_options)
     return problems
@@ -59,25 +66,49 @@ def _duplicate_versions(registry: Registry) -> list[str]:
     return problems
 
 
-def _missing_or_changed_wheels(registry: Registry, root: Path) -> list[str]:
+def _missing_or_changed_wheels(registry: Registry, path: Path) -> list[str]:
     problems = []
+    source = LoadedRegistry(str(path), registry)
     for connector in registry.connectors:
         for version in connector.versions:
-            if not version.wheel.path:
-                # TODO: URL and index wheels are not downloaded here.
-                continue
-            wheel = root / version.wheel.path
-            if not wheel.is_file():
-                problems.append(
-                    f"{connector.name} {version.version}: wheel {wheel} is "
-                    "missing; restore it or re-publish"
-                )
-            elif file_sha256(wheel) != version.sha256:
-                problems.append(
-                    f"{connector.name} {version.version}: {wheel} has sha256 "
-                    f"{file_sha256(wheel)}, the registry records {version.sha256}"
-                )
+            if version.wheel.path:
+                wheel = path.parent / version.wheel.path
+                problems += _check_stored_wheel(connector.name, version, wheel)
+            else:
+                resolved = Resolved(connector, source)
+                problems += _check_remote_wheel(resolved, version)
     return problems
+
+
+def _check_stored_wheel(name: str, version, wheel: Path) -> list[str]:
+    if not wheel.is_file():
+        return [
+            f"{name} {version.version}: wheel {wheel} is missing; restore it "
+            "or re-publish"
+        ]
+    return _compare_sha256(name, version, wheel, str(wheel))
+
+
+def _check_remote_wheel(resolved: Resolved, version) -> list[str]:
+    """Download a URL or index wheel, as ``hub install`` would, and hash it."""
+    name = resolved.connector.name
+    where = version.wheel.url or f"index {version.wheel.index}"
+    with tempfile.TemporaryDirectory(prefix="hub-validate-") as scratch:
+        try:
+            wheel = fetch_wheel(resolved, version, Path(scratch))
+        except HubError as error:
+            return [f"{name} {version.version}: fetching the wheel failed: {error}"]
+        return _compare_sha256(name, version, wheel, where)
+
+
+def _compare_sha256(name: str, version, wheel: Path, where: str) -> list[str]:
+    actual = file_sha256(wheel)
+    if actual == version.sha256:
+        return []
+    return [
+        f"{name} {version.version}: {where} has sha256 {actual}, the registry "
+        f"records {version.sha256}"
+    ]
 
 
 def first_party_sources(root: Path) -> dict[str, Path]:
