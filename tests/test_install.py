@@ -5,6 +5,7 @@ backend, so each environment installs offline from it in a few seconds.
 """
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -73,8 +74,6 @@ def offline_install(python: Path, wheelhouse: Path, *requirements: str) -> None:
 def hub_in(
     venv: Path, *args: str, env: dict | None = None
 ) -> subprocess.CompletedProcess:
-    import os
-
     return subprocess.run(
         [str(venv / "bin" / "hub"), *args],
         capture_output=True,
@@ -88,6 +87,21 @@ def listed(venv: Path, *options: str, exit_code: int = 0) -> dict[str, dict]:
     result = hub_in(venv, "list", "--json", *options)
     assert result.returncode == exit_code, result.stderr
     return {row["name"]: row for row in json.loads(result.stdout)}
+
+
+def store_cluvio_credentials(venv: Path, base_url: str, env: dict):
+    """Store the local Cluvio server's credentials with the venv's hub."""
+    return hub_in(
+        venv,
+        "credentials",
+        "set",
+        "cluvio",
+        f"email={DEFAULT_EMAIL}",
+        f"password={DEFAULT_PASSWORD}",
+        f"base_url={base_url}",
+        "--allow-base-url-host",
+        env=env,
+    )
 
 
 def write_distribution(root: Path, name: str, module_source: str) -> Path:
@@ -151,23 +165,46 @@ def test_cluvio_install_and_uninstall(venv, wheelhouse, tmp_path, cluvio_server)
     assert rows["cluvio"]["distribution"] == "secoda-connector-cluvio"
 
     env = {"SECODA_HUB_HOME": str(tmp_path / "home")}
-    stored = hub_in(
-        venv,
-        "credentials",
-        "set",
-        "cluvio",
-        f"email={DEFAULT_EMAIL}",
-        f"password={DEFAULT_PASSWORD}",
-        f"base_url={cluvio_server.url}",
-        "--allow-base-url-host",
-        env=env,
-    )
+    stored = store_cluvio_credentials(venv, cluvio_server.url, env)
     assert stored.returncode == 0, stored.stderr
     run = hub_in(venv, "run", "cluvio", "--json", env=env)
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["resources_by_type"]["dashboard"] == 25
 
     pip(python, "uninstall", "--yes", "secoda-connector-cluvio")
+    assert "cluvio" not in listed(venv)
+
+
+def test_install_cluvio_from_shipped_registry(
+    venv, tmp_path, cluvio_server, wheelhouse
+):
+    assert "cluvio" not in listed(venv)
+    env = {"SECODA_HUB_HOME": str(tmp_path / "home")}
+    # Without --registry the hub reads the registry.json inside its own wheel.
+    env["SECODA_HUB_REGISTRY"] = ""
+
+    installed = hub_in(
+        venv,
+        "install",
+        "cluvio",
+        "--no-index",
+        "--find-links",
+        str(wheelhouse),
+        env=env,
+    )
+    rows = listed(venv)
+    stored = store_cluvio_credentials(venv, cluvio_server.url, env)
+    run = hub_in(venv, "run", "cluvio", "--json", env=env)
+    removed = hub_in(venv, "uninstall", "cluvio", env=env)
+
+    assert installed.returncode == 0, installed.stderr
+    assert "installed cluvio 0.1.0" in installed.stdout
+    assert "hub/registry.json" in installed.stdout
+    assert rows["cluvio"]["version"] == "0.1.0"
+    assert stored.returncode == 0, stored.stderr
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["resources_by_type"]["dashboard"] == 25
+    assert removed.returncode == 0, removed.stderr
     assert "cluvio" not in listed(venv)
 
 
@@ -212,3 +249,178 @@ def test_broken_distribution_stays_contained(venv, wheelhouse, tmp_path):
     assert "ImportError: this connector is broken on purpose" in broken_run.stderr
     assert good_run.returncode == 0, good_run.stderr
     assert json.loads(good_run.stdout)["resources"] == 3
+
+
+# A hub plugin distribution that adds a credential backend named "dirvault":
+# one JSON file per profile in the folder named by DIRVAULT_DIR, so values
+# persist across hub processes.
+DIRVAULT_PLUGIN = """
+import json
+import os
+import os
+from pathlib import Path
+
+from hub.credentials import CredentialBackend
+from hub.hookspecs import hookimpl
+
+
+class DirVault(CredentialBackend):
+    name = "dirvault"
+
+    def __init__(self, root):
+        self.root = Path(root)
+
+    @property
+    def location(self):
+        return f"dirvault {self.root}"
+
+    def _path(self, connector, profile):
+        return self.root / connector / f"{profile}.json"
+
+    def get(self, connector, profile):
+        path = self._path(connector, profile)
+        return json.loads(path.read_text()) if path.is_file() else {}
+
+    def all(self):
+        return {
+            folder.name: {item.stem: json.loads(item.read_text())
+                          for item in folder.glob("*.json")}
+            for folder in self.root.glob("*") if folder.is_dir()
+        }
+
+    def allowed_hosts(self, connector, profile):
+        return []
+
+    def set(self, connector, profile, values, hosts=()):
+        path = self._path(connector, profile)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({**self.get(connector, profile), **values}))
+
+    def remove(self, connector, profile=None):
+        paths = [self._path(connector, profile)] if profile else list(
+            (self.root / connector).glob("*.json"))
+        found = [path for path in paths if path.is_file()]
+        for path in found:
+            path.unlink()
+        return bool(found)
+
+
+@hookimpl
+def hub_list_credential_backends():
+    return ["dirvault"]
+
+
+@hookimpl
+def hub_open_credential_backend(name, config_dir):
+    if name != "dirvault":
+        return None
+    return DirVault(os.environ["DIRVAULT_DIR"])
+"""
+
+# Declares every value it received as the description of one table, so the
+# test can compare what the run read with what was stored.
+VALUES_CONNECTOR = """
+import json
+import os
+
+from hub.sdk import CredentialField, Resource, SecodaIntegration
+
+FIELDS = ("quote", "newline", "equals", "unicode", "empty")
+
+
+class Connector(SecodaIntegration):
+    credential_fields = tuple(
+        CredentialField(name, required=False) for name in FIELDS
+    )
+
+    def extract(self):
+        self.declare_resource(
+            Resource(
+                entity_type="table",
+                databuilder_id="values.t",
+                description=json.dumps(dict(self.credentials), sort_keys=True),
+                schema="public",
+                database="warehouse",
+            )
+        )
+"""
+
+ODD_VALUES = {
+    "quote": 'it\'s "x"',
+    "newline": "a\nb",
+    "equals": "a=b=c",
+    "unicode": "pässwörd ✓ Ω",
+    "empty": "",
+}
+
+
+def write_plugin(root: Path) -> Path:
+    directory = root / "secoda-hub-dirvault"
+    directory.mkdir()
+    (directory / "secoda_hub_dirvault.py").write_text(textwrap.dedent(DIRVAULT_PLUGIN))
+    (directory / "pyproject.toml").write_text(
+        textwrap.dedent(
+            """
+            [build-system]
+            requires = ["hatchling"]
+            build-backend = "hatchling.build"
+
+            [project]
+            name = "secoda-hub-dirvault"
+            version = "1.0.0"
+            dependencies = ["secoda-hub"]
+
+            [project.entry-points."secoda.hub.plugins"]
+            dirvault = "secoda_hub_dirvault"
+
+            [tool.hatch.build.targets.wheel]
+            include = ["secoda_hub_dirvault.py"]
+            """
+        )
+    )
+    return directory
+
+
+def test_plugin_adds_credential_backend(venv, wheelhouse, tmp_path):
+    python = venv / "bin" / "python"
+    offline_install(python, wheelhouse, str(write_plugin(tmp_path)))
+    connector = write_distribution(tmp_path, "values", VALUES_CONNECTOR)
+    offline_install(python, wheelhouse, str(connector))
+    vault = tmp_path / "vault"
+    env = {"SECODA_HUB_HOME": str(tmp_path / "home"), "DIRVAULT_DIR": str(vault)}
+
+    stored = subprocess.run(
+        [str(venv / "bin" / "hub"), "credentials", "set", "values", "--stdin"]
+        + ["--backend", "dirvault"],
+        input=json.dumps(ODD_VALUES),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **env},
+    )
+    show_result = hub_in(
+        venv,
+        "credentials",
+        "show",
+        "values",
+        "--backend",
+        "dirvault",
+        "--json",
+        env=env,
+    )
+    run_env = {**env, "SECODA_HUB_CREDENTIAL_BACKEND": "dirvault"}
+    output = tmp_path / "out"
+    run = hub_in(venv, "run", "values", "--output", str(output), env=run_env)
+
+    assert stored.returncode == 0, stored.stderr
+    assert f"in dirvault {vault}" in stored.stdout
+    assert json.loads((vault / "values" / "default.json").read_text()) == ODD_VALUES
+    assert not (tmp_path / "home" / "config" / "credentials.json").exists()
+    assert show_result.returncode == 0, show_result.stderr
+    rows = json.loads(show_result.stdout)[0]["fields"]
+    assert {row["field"]: row["value"] for row in rows} == ODD_VALUES
+    assert run.returncode == 0, run.stderr
+    resource = json.loads((output / "resources.jsonl").read_text())
+    assert json.loads(resource["description"]) == ODD_VALUES
+
+    pip(python, "uninstall", "--yes", "secoda-hub-dirvault", "secoda-connector-values")
