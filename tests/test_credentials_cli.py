@@ -1,6 +1,5 @@
 """``hub credentials`` commands, ``hub show`` and the keyring on a headless host."""
 
-import importlib
 import json
 import os
 import subprocess
@@ -14,23 +13,7 @@ from hub.cli.credentials import credentials_group
 from hub.cli.show import show_command
 from hub.credentials import env_name
 from hub.credentials.encryption import KEY_ENV
-from hub.plugins import get_plugin_manager
 from secoda_connector_cluvio.testserver import DEFAULT_EMAIL, DEFAULT_PASSWORD
-
-BUILTIN_BACKENDS = ("hub.builtin.keyring_credentials", "hub.builtin.env_credentials")
-
-# Runs the CLI in a child process with the keyring and env backends
-# registered, whether or not the plugin manager lists them yet.
-BOOTSTRAP = f"""
-import importlib, sys
-from hub.plugins import get_plugin_manager
-manager = get_plugin_manager()
-for name in {BUILTIN_BACKENDS!r}:
-    if not manager.has_plugin(name):
-        manager.register(importlib.import_module(name), name=name)
-from hub.cli import cli
-cli.main(sys.argv[1:], prog_name="hub")
-"""
 
 NO_CHECK_CONNECTOR = """\
 from hub.sdk import SecodaIntegration
@@ -39,15 +22,6 @@ class Quiet(SecodaIntegration):
     def extract(self):
         pass
 """
-
-
-@pytest.fixture(autouse=True)
-def builtin_backends():
-    """Register the keyring and env backends where the manager lacks them."""
-    manager = get_plugin_manager()
-    for name in BUILTIN_BACKENDS:
-        if not manager.has_plugin(name):
-            manager.register(importlib.import_module(name), name=name)
 
 
 @pytest.fixture
@@ -338,6 +312,22 @@ def test_connection_check_passes(creds, cluvio_server):
     assert DEFAULT_PASSWORD not in result.output
 
 
+def test_connection_check_uses_run_allowlist(creds, cluvio_server):
+    values = [f"email={DEFAULT_EMAIL}", f"password={DEFAULT_PASSWORD}"]
+    creds("set", "cluvio", *values, f"base_url={cluvio_server.url}")
+    host = cluvio_server.url.split("//")[1].split(":")[0]
+
+    rejected = creds("test", "cluvio")
+    creds("set", "cluvio", "--allow-host", host)
+    allowed = creds("test", "cluvio")
+
+    assert rejected.exit_code == 1
+    assert rejected.stdout.startswith(f"failed: request to host '{host}'")
+    assert "not on the connector's allowlist" in rejected.stdout
+    assert f"hub credentials set cluvio --allow-host {host}" in rejected.stdout
+    assert allowed.exit_code == 0, allowed.output
+
+
 def test_connection_check_fails(creds, cluvio_server):
     creds(
         "set",
@@ -394,6 +384,7 @@ def test_hub_show_table():
     assert result.exit_code == 0, result.output
     assert "allowed hosts  api.cluvio.com" in result.stdout
     assert "Cluvio password" in result.stdout
+    assert "the API server of your account's location" in result.stdout
 
 
 def test_hub_show_undeclared_file(tmp_path):
@@ -415,7 +406,7 @@ def test_hub_show_unknown_connector():
 
 def run_cli_process(args, env, cwd=None):
     return subprocess.run(
-        [sys.executable, "-c", BOOTSTRAP, *args],
+        [str(Path(sys.executable).with_name("hub")), *args],
         capture_output=True,
         text=True,
         timeout=60,

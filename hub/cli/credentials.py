@@ -101,8 +101,8 @@ def set_command(
 
     Fields not given as FIELD=VALUE are prompted for, and secret fields are
     read without echo. Nothing is prompted for with --stdin, --from-env or
-    --env-var. Give a secret on the command line only where the shell history
-    is safe.
+    --env-var, nor when only --allow-host or --allow-base-url-host is given.
+    Give a secret on the command line only where the shell history is safe.
     """
     from hub.credentials import inputs
 
@@ -125,7 +125,12 @@ def set_command(
     backend = _open_writable(options["backend_name"])
     stored = backend.get(name, profile)
     scripted = from_stdin or from_env or bool(env_vars)
-    prompted = {} if scripted else _prompt_missing(fields, given, stored)
+    # `set NAME --allow-host HOST` alone, as the egress error suggests, only
+    # adds the host.
+    hosts_only = not given and (
+        options["allow_hosts"] or options["allow_base_url_host"]
+    )
+    prompted = {} if scripted or hosts_only else _prompt_missing(fields, given, stored)
     values = {**given, **prompted}
     for value in prompted.values():
         redactor.add(value)
@@ -249,7 +254,9 @@ def test_command(connector, profile, backend_name, redactor) -> None:
     failed, 2 when the connector defines no check or a setting is missing.
     """
     from hub.connectors import load_class
-    from hub.credentials import load_run_credentials, open_backend
+    from hub.credentials import load_run_credentials, network_allowlist, open_backend
+    from hub.runner import allow_hint
+    from hub.sdk.http import PooledNetworkStrategy
 
     entry = _find_entry(connector)
     connector_class = load_class(entry)
@@ -257,13 +264,18 @@ def test_command(connector, profile, backend_name, redactor) -> None:
     values = load_run_credentials(
         entry.name, profile, connector_class.credential_fields, redactor, backend
     )
-    hosts = [
-        *connector_class.allowed_hosts,
-        *backend.allowed_hosts(entry.name, profile),
-    ]
+    # The same allowlist and hint as `hub run`, so a check that passes here
+    # reaches the same hosts in a run.
+    network = PooledNetworkStrategy(
+        allowed_hosts=network_allowlist(
+            connector_class.allowed_hosts, entry.name, profile, backend
+        ),
+        secrets=[values[field] for field in values.secret_names],
+        allow_hint=allow_hint(entry, profile),
+    )
 
     verdict, exit_code = _check_connection(
-        entry.name, connector_class, values, hosts, redactor
+        entry.name, connector_class, values, network, redactor
     )
     click.echo(verdict)
     sys.exit(exit_code)
@@ -493,15 +505,10 @@ def _echo_profile(description: dict) -> None:
     click.echo(f"Allowed hosts: {hosts}")
 
 
-def _check_connection(name, connector_class, values, hosts, redactor):
+def _check_connection(name, connector_class, values, network, redactor):
     """Build the connector, call check_connection() and return (verdict, exit)."""
     from hub.runner import describe_failure
-    from hub.sdk.http import PooledNetworkStrategy
 
-    secrets = [values[field] for field in values.secret_names]
-    # TODO: pass the same allowlist the runner passes once it reads
-    # allowed_hosts(), including its rule for connectors that declare none.
-    network = PooledNetworkStrategy(allowed_hosts=hosts, secrets=secrets)
     try:
         connector = connector_class(
             credentials=values,

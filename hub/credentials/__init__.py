@@ -11,7 +11,11 @@ or ``--backend`` selects one. Environment variables
 from hub.credentials.backend import CredentialBackend
 from hub.credentials.env_store import EnvironmentStore
 from hub.credentials.file_store import FORMAT_VERSION, STORE_FILE, CredentialStore
-from hub.credentials.run_values import allowed_hosts, load_run_credentials
+from hub.credentials.run_values import (
+    allowed_hosts,
+    load_run_credentials,
+    network_allowlist,
+)
 from hub.credentials.selection import (
     BACKEND_ENV,
     DEFAULT_BACKEND,
@@ -49,6 +53,7 @@ __all__ = [
     "env_values",
     "load_run_credentials",
     "masked",
+    "network_allowlist",
     "open_backend",
     "resolve",
     "secret_field_names",

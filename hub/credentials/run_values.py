@@ -40,3 +40,18 @@ def allowed_hosts(
     """Return the hosts the user allows for one profile of ``connector``."""
     backend = open_backend() if backend is None else backend
     return backend.allowed_hosts(connector, profile)
+
+
+def network_allowlist(
+    declared: Sequence[str],
+    connector: str,
+    profile: str,
+    backend: CredentialBackend | None = None,
+) -> list[str]:
+    """Return the hosts a run of one profile may call.
+
+    These are the hosts the connector class declares, then those the user
+    allows for the profile. A connector that declares none and a profile
+    that allows none give an empty list, which rejects every request.
+    """
+    return [*declared, *allowed_hosts(connector, profile, backend)]
