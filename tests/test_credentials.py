@@ -197,3 +197,109 @@ def test_run_receives_own_values_only(hub, tmp_path):
     assert result.exit_code == 0, result.output
     lines = (tmp_path / "out" / "resources.jsonl").read_text().splitlines()
     assert [json.loads(line)["databuilder_id"] for line in lines] == ["mine"]
+
+
+PROFILE_CONNECTOR = """\
+from hub.sdk import CredentialField, Resource, SecodaIntegration
+
+
+class Accounts(SecodaIntegration):
+    credential_fields = (
+        CredentialField("account"),
+        CredentialField("token", secret=True),
+    )
+
+    def extract(self):
+        account = self.credentials["account"]
+        self.declare_resource(
+            Resource(entity_type="table", databuilder_id=f"account.{account}")
+        )
+"""
+
+
+def test_run_uses_chosen_profile(hub, tmp_path):
+    connector = tmp_path / "accounts.py"
+    connector.write_text(PROFILE_CONNECTOR)
+    hub("credentials", "set", str(connector), "account=alpha", "token=tok-default")
+    hub("credentials", "set", str(connector), "--profile=eu", "account=beta", "token=x")
+
+    result = hub(
+        "run", str(connector), "--profile", "eu", "--output", str(tmp_path / "out")
+    )
+
+    assert result.exit_code == 0, result.output
+    lines = (tmp_path / "out" / "resources.jsonl").read_text().splitlines()
+    assert [json.loads(line)["databuilder_id"] for line in lines] == ["account.beta"]
+
+
+# Walks every object reachable from the connector instance, skipping modules,
+# classes and functions (whose globals reach everything importable), and
+# declares one resource per finding.
+SCOPE_PROBE = """\
+import gc
+import types
+
+from hub.credentials import CredentialBackend
+from hub.sdk import CredentialField, Resource, SecodaIntegration
+
+NOT_HANDED_OVER = (
+    types.ModuleType,
+    type,
+    types.FunctionType,
+    types.BuiltinFunctionType,
+    types.MethodType,
+    types.CodeType,
+    types.FrameType,
+)
+
+
+class Probe(SecodaIntegration):
+    credential_fields = (CredentialField("token", secret=True),)
+
+    def extract(self):
+        found = set()
+        seen = set()
+        queue = [self]
+        while queue and len(seen) < 500_000:
+            item = queue.pop()
+            if id(item) in seen or isinstance(item, NOT_HANDED_OVER):
+                continue
+            seen.add(id(item))
+            if isinstance(item, CredentialBackend):
+                found.add("backend")
+            if isinstance(item, str):
+                if item == "tok-other-profile":
+                    found.add("other_profile")
+                if item == "tok-other-connector":
+                    found.add("other_connector")
+                if item == self.credentials["token"]:
+                    found.add("own_token")
+                continue
+            queue.extend(gc.get_referents(item))
+        for name in sorted(found):
+            self.declare_resource(
+                Resource(entity_type="table", databuilder_id=f"probe.{name}")
+            )
+"""
+
+
+def test_run_reaches_only_own_values(hub, tmp_path):
+    connector = tmp_path / "probe.py"
+    connector.write_text(SCOPE_PROBE)
+    hub("credentials", "set", str(connector), "token=tok-own-profile")
+    hub("credentials", "set", str(connector), "--profile=eu", "token=tok-other-profile")
+    hub(
+        "credentials",
+        "set",
+        "cluvio",
+        "email=a@example.com",
+        "password=tok-other-connector",
+    )
+
+    result = hub("run", str(connector), "--output", str(tmp_path / "out"))
+
+    assert result.exit_code == 0, result.output
+    lines = (tmp_path / "out" / "resources.jsonl").read_text().splitlines()
+    found = [json.loads(line)["databuilder_id"] for line in lines]
+    # Finding its own token shows that the walk reaches the credentials.
+    assert found == ["probe.own_token"]

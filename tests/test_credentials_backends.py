@@ -5,15 +5,16 @@ with ``keyring.set_keyring()``. It stands in for the operating system's
 keyring service, because no keyring daemon runs where these tests run.
 """
 
-import importlib
 import json
 
 import keyring
 import pytest
+from click.testing import CliRunner
 from keyring.backend import KeyringBackend
 from keyring.backends import chainer, fail
 from keyring.errors import PasswordDeleteError
 
+from hub.cli import cli
 from hub.credentials import (
     CredentialStore,
     EnvironmentStore,
@@ -25,7 +26,6 @@ from hub.credentials.encryption import KEY_ENV, generate_key
 from hub.credentials.hosts import host_of_url, normalize_host
 from hub.credentials.keyring_store import KeyringStore, is_usable
 from hub.errors import ConfigurationError, CredentialStoreError
-from hub.plugins import get_plugin_manager
 from hub.redaction import Redactor
 from hub.sdk import CredentialField
 
@@ -37,17 +37,6 @@ ODD_VALUES = {
     "unicode": "pässwörd ✓ Ω",
     "backslash": "C:\\path\\n",
 }
-
-BUILTIN_BACKENDS = ("hub.builtin.keyring_credentials", "hub.builtin.env_credentials")
-
-
-@pytest.fixture(autouse=True)
-def builtin_backends():
-    """Register the keyring and env backends where the manager lacks them."""
-    manager = get_plugin_manager()
-    for name in BUILTIN_BACKENDS:
-        if not manager.has_plugin(name):
-            manager.register(importlib.import_module(name), name=name)
 
 
 class MemoryKeyring(KeyringBackend):
@@ -384,3 +373,52 @@ def test_host_of_base_url(url, expected):
 def test_host_of_non_http_url():
     with pytest.raises(ConfigurationError, match="not an http"):
         host_of_url("ftp://files.example.com")
+
+
+VALUES_CONNECTOR = f"""\
+import json
+
+from hub.sdk import CredentialField, Resource, SecodaIntegration
+
+
+class Values(SecodaIntegration):
+    credential_fields = tuple(
+        CredentialField(name, required=False) for name in {sorted(ODD_VALUES)!r}
+    )
+
+    def extract(self):
+        self.declare_resource(
+            Resource(
+                entity_type="table",
+                databuilder_id="values.t",
+                description=json.dumps(dict(self.credentials)),
+            )
+        )
+"""
+
+
+def test_keyring_commands_round_trip(memory_keyring, tmp_path, monkeypatch):
+    connector = tmp_path / "values.py"
+    connector.write_text(VALUES_CONNECTOR)
+    output = tmp_path / "out"
+    runner = CliRunner()
+
+    stored = runner.invoke(
+        cli,
+        ["credentials", "set", str(connector), "--stdin", "--backend", "keyring"],
+        input=json.dumps(ODD_VALUES),
+    )
+    show_result = runner.invoke(
+        cli, ["credentials", "show", str(connector), "--backend", "keyring", "--json"]
+    )
+    monkeypatch.setenv("SECODA_HUB_CREDENTIAL_BACKEND", "keyring")
+    run = runner.invoke(cli, ["run", str(connector), "--output", str(output)])
+
+    assert stored.exit_code == 0, stored.output
+    assert ("secoda-hub", "values/default") in memory_keyring.items
+    assert show_result.exit_code == 0, show_result.output
+    rows = json.loads(show_result.stdout)[0]["fields"]
+    assert {row["field"]: row["value"] for row in rows} == ODD_VALUES
+    assert run.exit_code == 0, run.output
+    resource = json.loads((output / "resources.jsonl").read_text())
+    assert json.loads(resource["description"]) == ODD_VALUES

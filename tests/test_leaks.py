@@ -9,7 +9,6 @@ the credential store itself, is then searched for each secret in its raw,
 JSON-escaped (``ensure_ascii`` on and off) and ``repr`` forms.
 """
 
-import importlib
 import json
 from pathlib import Path
 
@@ -18,7 +17,6 @@ from click.testing import CliRunner
 
 from hub.cli import cli
 from hub.cli.show import show_command
-from hub.plugins import get_plugin_manager
 from secoda_connector_cluvio.testserver import DEFAULT_EMAIL, CluvioTestServer
 
 SECRET = 'pa"ss\nwörd-Ω-7731'
@@ -28,7 +26,6 @@ SECOND = "tok'en=Zeta-ü-4402\tend"
 # text after the newline. Plain digits would match byte counts by chance.
 FRAGMENTS = ("wörd-Ω-7731", "Zeta-ü-4402")
 
-BUILTIN_BACKENDS = ("hub.builtin.keyring_credentials", "hub.builtin.env_credentials")
 
 LEAKY_CONNECTOR = """\
 import logging
@@ -78,15 +75,6 @@ def secret_forms(text: str) -> set[str]:
 NEEDLES = sorted(
     {form for text in (SECRET, SECOND, *FRAGMENTS) for form in secret_forms(text)}
 )
-
-
-@pytest.fixture(autouse=True)
-def builtin_backends():
-    """Register the keyring and env backends where the manager lacks them."""
-    manager = get_plugin_manager()
-    for name in BUILTIN_BACKENDS:
-        if not manager.has_plugin(name):
-            manager.register(importlib.import_module(name), name=name)
 
 
 @pytest.fixture

@@ -88,7 +88,8 @@ def _echo_details(details: dict) -> None:
             "yes" if field["required"] else "no",
             "yes" if field["secret"] else "no",
             "-" if field["default"] is None else field["default"],
+            field["help"] or "-",
         ]
         for field in fields
     ]
-    echo_table(("field", "label", "required", "secret", "default"), rows)
+    echo_table(("field", "label", "required", "secret", "default", "help"), rows)
