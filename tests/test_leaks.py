@@ -1,11 +1,14 @@
 """No command, run, log, catalog or output file shows a stored secret.
 
 Two distinctive secrets, one with a quote, a newline and non-ASCII text, go
-through every credential command, ``hub show``, ``hub list`` and four runs:
-a successful one against a local Cluvio server, a failed sign-in, a file
-connector that raises with its credentials in the message, and one whose
-model fails validation. Every output, and every file the hub wrote outside
-the credential store itself, is then searched for each secret in its raw,
+through every credential command (typed at a prompt, given as arguments,
+read from standard input and from variables, and mistyped), ``hub show``,
+``hub list``, ``hub runs`` and six runs: a successful one against a local
+Cluvio server, a failed sign-in, a profile missing a required field, a file
+connector that raises with its credentials in the message, one whose model
+fails validation, and one that logs and raises with the whole process
+environment. Every output, and every file the hub wrote outside the
+credential store itself, is then searched for each secret in its raw,
 JSON-escaped (``ensure_ascii`` on and off) and ``repr`` forms.
 """
 
@@ -17,6 +20,8 @@ from click.testing import CliRunner
 
 from hub.cli import cli
 from hub.cli.show import show_command
+from hub.credentials import env_name
+from hub.credentials.encryption import KEY_ENV, generate_key
 from secoda_connector_cluvio.testserver import DEFAULT_EMAIL, CluvioTestServer
 
 SECRET = 'pa"ss\nwörd-Ω-7731'
@@ -60,6 +65,22 @@ class Invalid(SecodaIntegration):
     def extract(self):
         # entity_type is required, so validation fails on this input.
         self.declare_resource(Resource(databuilder_id=self.credentials["token"]))
+"""
+
+
+ENVIRONMENT_DUMP_CONNECTOR = """\
+import logging
+import os
+
+from hub.sdk import SecodaIntegration
+
+logger = logging.getLogger(__name__)
+
+
+class Nosy(SecodaIntegration):
+    def extract(self):
+        logger.warning("environment %s", dict(os.environ))
+        raise RuntimeError(f"environment {dict(os.environ)!r}")
 """
 
 
@@ -173,6 +194,48 @@ def test_commands_show_no_secret(stored, hub_home):
     assert file_leaks(hub_home / "data") == []
 
 
+def test_set_inputs_show_no_secret(stored, hub_home, monkeypatch):
+    hub, leaky, invalid = stored
+    monkeypatch.setenv(env_name("cluvio", "vars", "email"), DEFAULT_EMAIL)
+    monkeypatch.setenv(env_name("cluvio", "vars", "password"), SECRET)
+    monkeypatch.setenv("LEAK_TEST_PASSWORD", SECOND)
+
+    typed = hub(
+        "credentials",
+        "set",
+        "cluvio",
+        "--profile",
+        "typed",
+        input=f"{DEFAULT_EMAIL}\n{SECOND}\n\n",
+    )
+    from_env = hub("credentials", "set", "cluvio", "--profile", "vars", "--from-env")
+    named = hub(
+        "credentials",
+        "set",
+        "cluvio",
+        "--profile",
+        "named",
+        f"email={DEFAULT_EMAIL}",
+        "--env-var",
+        "password=LEAK_TEST_PASSWORD",
+    )
+    unknown = hub("credentials", "set", "cluvio", f"passwrd={SECOND}")
+    pasted = hub("credentials", "set", "cluvio", FRAGMENTS[1])
+    listed = hub("credentials", "list", "--json")
+
+    assert typed.exit_code == 0, typed.output
+    assert from_env.exit_code == 0, from_env.output
+    assert named.exit_code == 0, named.output
+    assert unknown.exit_code == 2
+    assert "'passwrd'" in unknown.stderr
+    assert pasted.exit_code == 2
+    assert "argument 1 after CONNECTOR is not FIELD=VALUE" in pasted.stderr
+    profiles = {row["profile"] for row in json.loads(listed.stdout)}
+    assert {"typed", "vars", "named"} <= profiles
+    assert hub.leaks() == []
+    assert file_leaks(hub_home / "data") == []
+
+
 def test_runs_show_no_secret(stored, hub_home, tmp_path):
     hub, leaky, invalid = stored
     outputs = tmp_path / "outputs"
@@ -187,9 +250,47 @@ def test_runs_show_no_secret(stored, hub_home, tmp_path):
     rejected = hub("run", str(invalid), "-v", "--json")
     assert rejected.exit_code == 1
     assert "entity_type" in rejected.output
+    hub(
+        "credentials",
+        "set",
+        "cluvio",
+        "--profile",
+        "partial",
+        "--stdin",
+        input=f"email={DEFAULT_EMAIL}\n",
+    )
+    partial = hub("run", "cluvio", "--profile", "partial", "-v")
+    assert partial.exit_code == 2
+    assert "missing credentials" in partial.stderr
+    assert hub("runs").exit_code == 0
+    assert hub("runs", "--json").exit_code == 0
 
     assert hub.leaks() == []
     assert file_leaks(hub_home / "data", outputs) == []
+
+
+def test_environment_dump_shows_no_secret(stored, hub_home, tmp_path, monkeypatch):
+    hub, leaky, invalid = stored
+    nosy = tmp_path / "nosy.py"
+    nosy.write_text(ENVIRONMENT_DUMP_CONNECTOR)
+    key = generate_key()
+    # A second profile supplied only through the environment, and the
+    # credential file's encryption key, are both visible in os.environ.
+    monkeypatch.setenv(env_name("cluvio", "eu", "password"), SECRET)
+    monkeypatch.setenv(env_name("leaky", "eu", "token"), SECOND)
+    monkeypatch.setenv(KEY_ENV, key)
+    output = tmp_path / "nosy-output"
+
+    dumped = hub("run", str(nosy), "-v", "--output", str(output))
+    history = hub("runs", "--json")
+
+    assert dumped.exit_code == 1
+    assert "RuntimeError: environment" in dumped.stderr
+    assert hub.leaks() == []
+    assert file_leaks(hub_home / "data", output) == []
+    for result in (dumped, history):
+        assert key not in result.stdout
+        assert key not in result.stderr
 
 
 def test_search_finds_planted_secret(tmp_path):

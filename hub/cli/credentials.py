@@ -108,13 +108,15 @@ def set_command(
 
     redactor = options["redactor"]
     given = _read_stdin(inputs) if from_stdin else {}
-    given.update(inputs.parse_assignments(assignments))
-    given.update(inputs.values_from_named_variables(env_vars))
     # Until the connector's fields are known, every given value may be secret.
     for value in given.values():
         redactor.add(value)
+    for assignment in assignments:
+        redactor.add(assignment.partition("=")[2])
 
     name, fields = _declared_fields(connector)
+    given.update(inputs.parse_assignments(assignments, [f.name for f in fields]))
+    given.update(inputs.values_from_named_variables(env_vars))
     if from_env:
         given = {**inputs.values_from_environment(name, profile, fields), **given}
         _require_some(given, name, profile)

@@ -14,14 +14,23 @@ from hub.errors import ConfigurationError
 from hub.sdk.fields import CredentialField
 
 
-def parse_assignments(assignments: Sequence[str]) -> Values:
-    """Split ``FIELD=VALUE`` arguments at the first ``=``."""
+def parse_assignments(
+    assignments: Sequence[str], field_names: Sequence[str] = ()
+) -> Values:
+    """Split ``FIELD=VALUE`` arguments at the first ``=``.
+
+    An argument without ``=`` is quoted in the error only when it is one of
+    ``field_names``, because a secret pasted without its field name must not
+    be echoed.
+    """
     values = {}
-    for assignment in assignments:
+    for position, assignment in enumerate(assignments, start=1):
         field, equals, value = assignment.partition("=")
         if not equals or not field:
-            # Without "=" the argument is a bare field name, safe to quote.
-            quoted = repr(assignment) if not equals else "an argument"
+            named = not equals and assignment in field_names
+            quoted = (
+                repr(assignment) if named else f"argument {position} after CONNECTOR"
+            )
             raise ConfigurationError(
                 f"{quoted} is not FIELD=VALUE; write it as, for example, "
                 "email=me@example.com"

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Mapping, Sequence
 
 from hub.credentials.backend import CredentialBackend
+from hub.credentials.encryption import KEY_ENV
 from hub.credentials.selection import open_backend
-from hub.credentials.values import RunCredentials, resolve, secret_field_names
+from hub.credentials.values import (
+    ENV_PREFIX,
+    RunCredentials,
+    env_name,
+    resolve,
+    secret_field_names,
+)
 from hub.redaction import Redactor
 from hub.sdk.fields import CredentialField
 
@@ -22,16 +30,43 @@ def load_run_credentials(
 
     The result is a plain ``dict`` subclass whose ``repr`` masks secrets; the
     connector receives it and never the backend. Allowed hosts stay out of it
-    and come from :meth:`CredentialBackend.allowed_hosts`.
+    and come from :meth:`CredentialBackend.allowed_hosts`. The secrets that
+    the process environment carries for other profiles are added to
+    ``redactor`` too, see :func:`environment_secrets`.
     """
     backend = open_backend() if backend is None else backend
     stored = backend.get(connector, profile)
+    for secret in environment_secrets(connector, profile):
+        redactor.add(secret)
     values = resolve(connector, profile, fields, stored)
 
     secret_names = secret_field_names(fields, values)
     for name in secret_names:
         redactor.add(values[name])
     return RunCredentials(values, secret_names)
+
+
+def environment_secrets(
+    connector: str, profile: str, environ: Mapping[str, str] | None = None
+) -> list[str]:
+    """Return the secrets in this process's environment that a run must not show.
+
+    A connector can read ``os.environ``, so a connector that logs it would
+    show the values of every ``SECODA_HUB_CRED__`` variable and the
+    encryption key. Variables of other connectors and profiles all count as
+    secret, because their declared fields are not loaded. The run's own
+    variables are left to its declared fields, so a non-secret value such as
+    a base URL stays readable.
+    """
+    environ = os.environ if environ is None else environ
+    own_prefix = env_name(connector, profile, "")
+    secrets = [environ[KEY_ENV]] if environ.get(KEY_ENV) else []
+    secrets += [
+        value
+        for key, value in environ.items()
+        if key.startswith(ENV_PREFIX) and not key.startswith(own_prefix)
+    ]
+    return secrets
 
 
 def allowed_hosts(
