@@ -2,8 +2,11 @@
 
 import json
 import os
+import pty
+import select
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -499,3 +502,55 @@ def test_concurrent_sets_both_persist(tmp_path, hub_home):
     connectors = stored_document(hub_home)["connectors"]
     for name in names:
         assert connectors[name] == {"default": {"token": f"{name}-v"}}
+
+
+def read_until(descriptor: int, marker: bytes, transcript: bytearray) -> None:
+    """Append terminal output to ``transcript`` until ``marker`` appears."""
+    deadline = time.monotonic() + 30
+    while marker not in transcript:
+        remaining = deadline - time.monotonic()
+        assert remaining > 0, f"timed out waiting for {marker!r}: {transcript!r}"
+        ready, _, _ = select.select([descriptor], [], [], remaining)
+        if ready:
+            try:
+                chunk = os.read(descriptor, 4096)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            transcript.extend(chunk)
+
+
+def test_prompt_hides_secret_on_terminal(tmp_path):
+    """Type the values into a real pseudo-terminal, as a user would."""
+    env = {**os.environ, "SECODA_HUB_HOME": str(tmp_path / "home")}
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("hub")), "credentials", "set", "cluvio"],
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        env=env,
+        start_new_session=True,
+    )
+    os.close(terminal)
+    transcript = bytearray()
+    try:
+        read_until(controller, b"Cluvio account email", transcript)
+        os.write(controller, b"typed@example.com\r")
+        read_until(controller, b"Cluvio password", transcript)
+        os.write(controller, "typed-sécret-4417\r".encode())
+        read_until(controller, b"API base URL", transcript)
+        os.write(controller, b"\r")
+        read_until(controller, b"Stored", transcript)
+        assert process.wait(timeout=30) == 0, transcript.decode(errors="replace")
+    finally:
+        process.kill()
+        process.wait()
+        os.close(controller)
+
+    text = transcript.decode(errors="replace")
+    assert "typed@example.com" in text
+    assert "typed-sécret-4417" not in text
+    stored = json.loads((tmp_path / "home/config/credentials.json").read_text())
+    assert stored["connectors"]["cluvio"]["default"]["password"] == "typed-sécret-4417"
