@@ -193,6 +193,51 @@ def test_failed_checks_name_each_fix(tmp_path):
     assert not (tmp_path / "registry.json").exists()
 
 
+NOT_AN_INTEGRATION = """
+class Connector:
+    credential_fields = ()
+"""
+
+UNDECLARED_FIELDS = """
+from hub.sdk import SecodaIntegration
+
+
+class Connector(SecodaIntegration):
+    allowed_hosts = ("api.sample.test",)
+
+    def extract(self):
+        pass
+"""
+
+
+@pytest.mark.parametrize(
+    ("source", "message", "fix"),
+    [
+        (
+            NOT_AN_INTEGRATION,
+            "is not a SecodaIntegration subclass",
+            "subclass it from `from hub.sdk import SecodaIntegration`",
+        ),
+        (
+            UNDECLARED_FIELDS,
+            "declares no credential_fields",
+            "declare every key the connector reads from self.credentials",
+        ),
+    ],
+    ids=["not-integration", "no-fields"],
+)
+def test_class_checks_name_fix(tmp_path, source, message, fix):
+    project = write_project(tmp_path, "classy", source)
+
+    with pytest.raises(PublishError) as raised:
+        publish(project, tmp_path / "registry.json")
+
+    assert "failed 1 publication check(s)" in str(raised.value)
+    assert message in str(raised.value)
+    assert fix in str(raised.value)
+    assert not (tmp_path / "registry.json").exists()
+
+
 def test_two_entry_points_refused(tmp_path):
     points = (
         'one = "secoda_connector_two:Connector"\ntwo = "secoda_connector_two:Connector"'
