@@ -4,9 +4,11 @@ import io
 import logging
 import warnings
 
+import pydantic
 import pytest
 
 from hub.redaction import Redactor, active_redactor, redacting_logs
+from hub.sdk import Resource
 
 SECRET = 'pa"ss\nwörd-Ω-7731'
 
@@ -83,3 +85,24 @@ def test_empty_redactor_leaves_args(root_stream):
         logging.getLogger("hub.test").warning("count %d", 3)
 
     assert root_stream.getvalue() == "count 3\n"
+
+
+def test_validation_error_hides_input():
+    with pytest.raises(pydantic.ValidationError) as caught:
+        Resource(databuilder_id=SECRET)
+
+    assert "entity_type" in str(caught.value)
+    assert "wörd-Ω-7731" not in str(caught.value)
+    assert "input_value" not in str(caught.value)
+
+
+def test_model_repr_masks_loaded_secrets():
+    resource = Resource(entity_type="table", databuilder_id=f"id-{SECRET}")
+
+    with redacting_logs(Redactor([SECRET])):
+        texts = [repr(resource), str(resource)]
+
+    for text in texts:
+        assert "wörd-Ω-7731" not in text
+        assert "id-[redacted]" in text
+    assert "wörd-Ω-7731" in repr(resource)
