@@ -385,6 +385,32 @@ def test_install_rejects_tampered_wheel(registry_dir):
         importlib_metadata.distribution("secoda-connector-tampered")
 
 
+@pytest.mark.parametrize("where", ["wheel-url", "registry-url"])
+def test_install_rejects_tampered_download(tmp_path, wheel_server, where):
+    served, base = wheel_server
+    (served / "wheels").mkdir()
+    wheel = served / "wheels" / CLUVIO_WHEEL.name
+    wheel.write_bytes(CLUVIO_WHEEL.read_bytes() + b"tampered")
+    recorded = hashlib.sha256(CLUVIO_WHEEL.read_bytes()).hexdigest()
+    if where == "wheel-url":
+        version = url_version("1.0.0", f"{base}/wheels/{wheel.name}", recorded)
+        registry = str(write_registry(tmp_path, [entry("tampered", [version])]))
+    else:
+        # A path in a registry read over HTTP is relative to the registry's URL.
+        version = version_entry("1.0.0", CLUVIO_WHEEL, sha256=recorded)
+        write_registry(served, [entry("tampered", [version])])
+        registry = f"{base}/registry.json"
+
+    result = invoke(install_command, "tampered", "--registry", registry)
+
+    assert result.exit_code == 1, result.output
+    assert f"{wheel.name} has sha256" in result.output
+    assert f"the registry expects {recorded}" in result.output
+    assert "nothing was installed" in result.output
+    with pytest.raises(importlib_metadata.PackageNotFoundError):
+        importlib_metadata.distribution("secoda-connector-tampered")
+
+
 def test_install_refuses_unreviewed(registry_file):
     result = invoke(install_command, "warehouse", "--registry", str(registry_file))
 
