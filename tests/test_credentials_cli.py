@@ -321,13 +321,15 @@ def test_connection_check_uses_run_allowlist(creds, cluvio_server):
     host = cluvio_server.url.split("//")[1].split(":")[0]
 
     rejected = creds("test", "cluvio")
-    creds("set", "cluvio", "--allow-host", host)
+    host_added = creds("set", "cluvio", "--allow-host", host)
     allowed = creds("test", "cluvio")
 
     assert rejected.exit_code == 1
     assert rejected.stdout.startswith(f"failed: request to host '{host}'")
     assert "not on the connector's allowlist" in rejected.stdout
     assert f"hub credentials set cluvio --allow-host {host}" in rejected.stdout
+    assert host_added.stdout.startswith("Stored allowed hosts for cluvio")
+    assert f"Allowed hosts: {host}\n" in host_added.stdout
     assert allowed.exit_code == 0, allowed.output
 
 

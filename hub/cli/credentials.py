@@ -347,8 +347,11 @@ def _hosts_to_allow(options: dict, values: dict[str, str]) -> list[str]:
 
 
 def _echo_stored(name, profile, backend, values, hosts) -> None:
-    stored = ", ".join(sorted(values)) or "no fields"
-    click.echo(f"Stored {stored} for {name} (profile {profile}) in {backend.location}")
+    where = f"{name} (profile {profile}) in {backend.location}"
+    if values:
+        click.echo(f"Stored {', '.join(sorted(values))} for {where}")
+    else:
+        click.echo(f"Stored allowed hosts for {where}")
     if hosts:
         click.echo(f"Allowed hosts: {', '.join(backend.allowed_hosts(name, profile))}")
 
