@@ -147,6 +147,9 @@ def _create_environment(directory: Path, wheel: Path) -> Path:
     packages = _site_packages(python)
     parent_sites = [path for path in site.getsitepackages() if Path(path).is_dir()]
     # addsitedir also runs the .pth files there, which editable installs use.
+    # NOTE: every package of the hub's environment is importable too, so a
+    # dependency the wheel uses but does not declare is only caught when the
+    # hub's environment lacks it.
     lines = [f"import site; site.addsitedir({path!r})" for path in parent_sites]
     (packages / "_hub_parent_environment.pth").write_text("\n".join(lines) + "\n")
 
