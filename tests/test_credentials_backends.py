@@ -10,6 +10,7 @@ import json
 import keyring
 import pytest
 from click.testing import CliRunner
+from cryptography.fernet import Fernet
 from keyring.backend import KeyringBackend
 from keyring.backends import chainer, fail
 from keyring.errors import PasswordDeleteError
@@ -209,10 +210,120 @@ def test_corrupt_file_is_not_removed(file_store):
     file_store.path.write_text("[]")
     before = file_store.path.read_bytes()
 
-    with pytest.raises(CredentialStoreError, match="unknown layout"):
+    with pytest.raises(CredentialStoreError, match="invalid layout: \\$ is a list"):
         file_store.remove("one")
 
     assert file_store.path.read_bytes() == before
+
+
+# Documents that parse as JSON but have the wrong shape, each with the JSON
+# path and the problem the error must name.
+MISSHAPEN_STORES = {
+    "profiles-not-object": (
+        {"format": 1, "connectors": {"cluvio": "x"}},
+        "$.connectors.cluvio is a string, expected an object",
+    ),
+    "hosts-not-list": (
+        {"format": 1, "allowed_hosts": {"cluvio": {"default": "127.0.0.1"}}},
+        "$.allowed_hosts.cluvio.default is a string, expected a list",
+    ),
+    "value-not-string": (
+        {"format": 1, "connectors": {"cluvio": {"default": {"password": 12345}}}},
+        "$.connectors.cluvio.default.password is a number, expected a string",
+    ),
+    "invalid-host": (
+        {"format": 1, "allowed_hosts": {"cluvio": {"eu": ["bad host!"]}}},
+        "$.allowed_hosts.cluvio.eu[0]: allowed host 'bad host!' is invalid",
+    ),
+    "odd-key": (
+        {"format": 1, "connectors": {"my conn": {"default": {"token": None}}}},
+        '$.connectors["my conn"].default.token is null, expected a string',
+    ),
+    "no-format": ({"connectors": {}}, "$.format is missing"),
+    "newer-format": ({"format": 2}, "$.format must be 1"),
+    "misspelt-key": ({"format": 1, "alowed_hosts": {}}, "$.alowed_hosts is not"),
+    "not-object": ([1], "$ is a list, expected an object"),
+}
+
+
+@pytest.mark.parametrize(
+    ("document", "problem"), MISSHAPEN_STORES.values(), ids=MISSHAPEN_STORES.keys()
+)
+def test_misshapen_file_is_rejected(file_store, document, problem):
+    file_store.path.parent.mkdir(mode=0o700)
+    file_store.path.write_text(json.dumps(document))
+    file_store.path.chmod(0o600)
+    before = file_store.path.read_bytes()
+
+    with pytest.raises(CredentialStoreError) as read_error:
+        file_store.all()
+    with pytest.raises(CredentialStoreError) as write_error:
+        file_store.set("cluvio", "default", {"token": "1111"})
+
+    message = str(read_error.value)
+    assert f"credential store {file_store.path} has an invalid layout" in message
+    assert problem in message
+    assert "move it away and store the values again" in message
+    assert "12345" not in message
+    assert str(write_error.value) == message
+    assert file_store.path.read_bytes() == before
+
+
+def test_misshapen_encrypted_file_is_rejected(file_store, monkeypatch):
+    key = generate_key()
+    monkeypatch.setenv(KEY_ENV, key)
+    file_store.set("cluvio", "default", {"password": "1111"})
+    document = {"format": 1, "connectors": {"cluvio": {"default": {"password": 7}}}}
+    token = Fernet(key.encode()).encrypt(json.dumps(document).encode()).decode()
+    file_store.path.write_text(json.dumps({"format": 1, "encrypted": token}))
+    before = file_store.path.read_bytes()
+
+    with pytest.raises(CredentialStoreError) as caught:
+        file_store.set("cluvio", "default", {"password": "2222"})
+
+    message = str(caught.value)
+    assert f"credential store {file_store.path} (after decryption)" in message
+    assert "$.connectors.cluvio.default.password is a number" in message
+    assert file_store.path.read_bytes() == before
+
+
+def test_misshapen_encrypted_wrapper_is_rejected(file_store, monkeypatch):
+    monkeypatch.setenv(KEY_ENV, generate_key())
+    file_store.set("cluvio", "default", {"password": "1111"})
+    file_store.path.write_text(json.dumps({"format": 1, "encrypted": 5}))
+
+    with pytest.raises(CredentialStoreError, match=r"\$.encrypted is a number"):
+        file_store.get("cluvio")
+
+
+@pytest.mark.parametrize(
+    ("user", "document", "problem"),
+    [
+        (
+            "index",
+            {"one": {"eu": {"allowed_hosts": "a.example.com"}}},
+            "$.one.eu.allowed_hosts is a string, expected a list",
+        ),
+        ("index", {"one": ["eu"]}, "$.one is a list, expected an object"),
+        ("one/eu", {"token": 1111}, "$.token is a number, expected a string"),
+    ],
+    ids=["index-hosts", "index-profiles", "item-value"],
+)
+def test_misshapen_keyring_item_is_rejected(
+    keyring_store, memory_keyring, user, document, problem
+):
+    keyring_store.set("one", "eu", {"token": "1111"})
+    memory_keyring.items[("secoda-hub", user)] = json.dumps(document)
+    before = dict(memory_keyring.items)
+
+    with pytest.raises(CredentialStoreError) as caught:
+        keyring_store.set("one", "eu", {"token": "2222"})
+
+    message = str(caught.value)
+    assert f"keyring item secoda-hub/{user} has an invalid layout" in message
+    assert problem in message
+    assert "delete it with your keyring tool" in message.lower()
+    assert memory_keyring.items == before
 
 
 def test_environment_backend_lists_variables(monkeypatch):

@@ -3,8 +3,9 @@
 Values live in ``credentials.json`` in the hub's configuration directory. The
 file is written with mode 0600 inside a 0700 directory, atomically (temporary
 file, fsync, rename) and under an exclusive lock. A file that other users can
-read is rejected, as ssh rejects a readable key. A file that fails to parse is
-never replaced: every write reads it first and stops with the parse error.
+read is rejected, as ssh rejects a readable key. A file that fails to parse,
+or whose layout does not match :class:`StoreDocument`, is never replaced:
+every write reads it first and stops with the error.
 
 With ``SECODA_HUB_CREDENTIALS_KEY`` set to a Fernet key, the file contains one
 encrypted token instead of plain JSON. A plain file is encrypted on its next
@@ -24,12 +25,18 @@ from pathlib import Path
 
 from hub.credentials import encryption
 from hub.credentials.backend import CredentialBackend, Values
+from hub.credentials.document import (
+    FORMAT_VERSION,
+    STORE_LAYOUT,
+    EncryptedDocument,
+    StoreDocument,
+    validate_document,
+)
 from hub.credentials.hosts import merge_hosts
 from hub.credentials.values import DEFAULT_PROFILE
 from hub.errors import CredentialStoreError
 
 STORE_FILE = "credentials.json"
-FORMAT_VERSION = 1
 
 Connectors = dict[str, dict[str, Values]]
 Hosts = dict[str, dict[str, list[str]]]
@@ -102,10 +109,31 @@ class CredentialStore(CredentialBackend):
         self._check_permissions()
         document = self._parse(self.path.read_text(encoding="utf-8"))
         if isinstance(document, dict) and "encrypted" in document:
-            fernet = encryption.key_from_environment()
-            text = encryption.decrypt(fernet, str(document["encrypted"]), self.path)
-            document = self._parse(text)
-        return _contents_of(document, self.path)
+            return self._read_encrypted(document)
+        fix = (
+            f"Correct the file to the layout {STORE_LAYOUT}, or move it away "
+            "and store the values again; the hub will not overwrite it"
+        )
+        store = validate_document(StoreDocument, document, self._source, fix)
+        return store.connectors, store.allowed_hosts
+
+    def _read_encrypted(self, document: dict) -> tuple[Connectors, Hosts]:
+        # The fix differs from the plain file's: the values cannot be edited
+        # without decrypting the file, so moving it away is the way out.
+        fix = (
+            "Move the file away and store the values again; the hub will not "
+            "overwrite it"
+        )
+        wrapper = validate_document(EncryptedDocument, document, self._source, fix)
+        fernet = encryption.key_from_environment()
+        text = encryption.decrypt(fernet, wrapper.encrypted, self.path)
+        source = f"{self._source} (after decryption)"
+        store = validate_document(StoreDocument, self._parse(text), source, fix)
+        return store.connectors, store.allowed_hosts
+
+    @property
+    def _source(self) -> str:
+        return f"credential store {self.path}"
 
     def _parse(self, text: str) -> object:
         try:
@@ -167,24 +195,6 @@ def _remove_profile(tree: dict, connector: str, profile: str | None) -> bool:
     if not tree[connector]:
         del tree[connector]
     return True
-
-
-def _contents_of(document: object, path: Path) -> tuple[Connectors, Hosts]:
-    if not isinstance(document, dict) or document.get("format") != FORMAT_VERSION:
-        raise CredentialStoreError(
-            f"credential store {path} has an unknown layout (expected an object "
-            f'with "format": {FORMAT_VERSION}); move the file away and store '
-            "the values again"
-        )
-    connectors = document.get("connectors", {})
-    allowed = document.get("allowed_hosts", {})
-    for key, value in (("connectors", connectors), ("allowed_hosts", allowed)):
-        if not isinstance(value, dict):
-            raise CredentialStoreError(
-                f'credential store {path}: "{key}" is not an object; fix the '
-                "file, or move it away and store the values again"
-            )
-    return connectors, allowed
 
 
 def _fsync_directory(directory: Path) -> None:

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from hub.credentials.backend import CredentialBackend, Values
+from hub.credentials.document import KEYRING_INDEX, KEYRING_ITEM, validate_document
 from hub.credentials.hosts import merge_hosts
 from hub.credentials.values import ENV_PREFIX
 from hub.errors import CredentialStoreError
@@ -67,10 +68,12 @@ class KeyringStore(CredentialBackend):
     ) -> None:
         with self._locked():
             user = _user(connector, profile)
+            # Both items are read before either is written, so a misshapen
+            # index leaves the profile's item unchanged.
+            index = self._read_index()
             merged = {**self._read_item(user), **values}
             self._call(self.backend.set_password, self.service, user, _dump(merged))
 
-            index = self._read_index()
             entry = index.setdefault(connector, {}).setdefault(profile, {})
             entry["allowed_hosts"] = merge_hosts(
                 entry.get("allowed_hosts", []), list(hosts)
@@ -96,14 +99,20 @@ class KeyringStore(CredentialBackend):
         text = self._call(self.backend.get_password, self.service, user)
         if text is None:
             return {}
-        values = _load(text, f"keyring item {self.service}/{user}")
-        if not all(isinstance(v, str) for v in values.values()):
-            raise _corrupt_item(self.service, user)
-        return values
+        return _load(text, KEYRING_ITEM, f"keyring item {self.service}/{user}")
 
     def _read_index(self) -> dict[str, dict[str, dict]]:
         text = self._call(self.backend.get_password, self.service, INDEX_USER)
-        return {} if text is None else _load(text, self._index_name)
+        if text is None:
+            return {}
+        index = _load(text, KEYRING_INDEX, self._index_name)
+        # Plain dicts, because set() and remove() edit the index in place.
+        return {
+            connector: {
+                profile: entry.model_dump() for profile, entry in profiles.items()
+            }
+            for connector, profiles in index.items()
+        }
 
     def _write_index(self, index: dict) -> None:
         text = _dump(index)
@@ -192,7 +201,7 @@ def _dump(data: dict) -> str:
     return json.dumps(data, sort_keys=True, ensure_ascii=False)
 
 
-def _load(text: str, what: str) -> dict:
+def _load(text: str, shape, what: str):
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
@@ -201,16 +210,5 @@ def _load(text: str, what: str) -> dict:
             f"{error.colno}: {error.msg}); delete it with your keyring tool "
             "and store the values again"
         ) from None
-    if not isinstance(data, dict):
-        raise CredentialStoreError(
-            f"{what} is not a JSON object; delete it with your keyring tool "
-            "and store the values again"
-        )
-    return data
-
-
-def _corrupt_item(service: str, user: str) -> CredentialStoreError:
-    return CredentialStoreError(
-        f"keyring item {service}/{user} contains a value that is not a string; "
-        "delete it with your keyring tool and store the values again"
-    )
+    fix = "Delete it with your keyring tool and store the values again"
+    return validate_document(shape, data, what, fix)
