@@ -106,6 +106,26 @@ def test_set_from_env_prefix(creds, hub_home, monkeypatch):
     }
 
 
+def test_from_env_rejects_unknown_field(creds, hub_home, monkeypatch):
+    monkeypatch.setenv(env_name("cluvio", "s3", "email"), "env@example.com")
+    monkeypatch.setenv(env_name("cluvio", "s3", "bogus"), "bogus-never-1")
+
+    from_env = creds("set", "cluvio", "--profile", "s3", "--from-env")
+    monkeypatch.setenv("BOGUS_VARIABLE", "bogus-never-1")
+    named = creds(
+        "set", "cluvio", "--profile", "s3", "--env-var", "bogus=BOGUS_VARIABLE"
+    )
+
+    for result in (from_env, named):
+        assert result.exit_code == 2, result.output
+        assert "email, password, base_url" in result.stderr
+        assert "bogus-never-1" not in result.output
+    assert "SECODA_HUB_CRED__CLUVIO__S3__BOGUS names no credential field" in (
+        from_env.stderr
+    )
+    assert not (hub_home / "config" / "credentials.json").exists()
+
+
 def test_from_env_without_variables(creds):
     result = creds("set", "cluvio", "--from-env")
 
@@ -254,7 +274,23 @@ def test_list_json_masks(creds):
 
     assert result.exit_code == 0
     assert "list-never-1" not in result.output
-    assert json.loads(result.stdout)[0]["fields"]["password"] == "********"
+    assert json.loads(result.stdout)[0]["fields"] == [
+        {"field": "email", "value": "a@example.com", "source": "stored"},
+        {"field": "password", "value": "********", "source": "stored"},
+    ]
+
+
+def test_list_and_show_share_fields_shape(creds):
+    creds("set", "cluvio", "email=a@example.com", "password=shape-never-1")
+
+    listed = json.loads(creds("list", "--json").stdout)[0]["fields"]
+    shown = json.loads(creds("show", "cluvio", "--json").stdout)[0]["fields"]
+
+    assert isinstance(listed, list)
+    assert isinstance(shown, list)
+    stored_rows = [row for row in shown if row["source"] == "stored"]
+    assert sorted(listed, key=str) == sorted(stored_rows, key=str)
+    assert "shape-never-1" not in json.dumps(listed) + json.dumps(shown)
 
 
 def test_remove_one_profile(creds, hub_home):
@@ -556,3 +592,52 @@ def test_prompt_hides_secret_on_terminal(tmp_path):
     assert "typed-sécret-4417" not in text
     stored = json.loads((tmp_path / "home/config/credentials.json").read_text())
     assert stored["connectors"]["cluvio"]["default"]["password"] == "typed-sécret-4417"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["credentials", "list"],
+        ["credentials", "list", "--json"],
+        ["credentials", "show", "cluvio"],
+        ["credentials", "set", "cluvio", "email=a@b.io"],
+        ["credentials", "remove", "cluvio"],
+        ["run", "cluvio"],
+    ],
+    ids=["list", "list-json", "show", "set", "remove", "run"],
+)
+@pytest.mark.parametrize(
+    ("document", "problem"),
+    [
+        (
+            {"connectors": {"cluvio": "x"}, "format": 1},
+            "$.connectors.cluvio is a string, expected an object",
+        ),
+        (
+            {
+                "format": 1,
+                "connectors": {"cluvio": {"default": {"password": 12345}}},
+                "allowed_hosts": {"cluvio": {"default": "127.0.0.1"}},
+            },
+            "$.connectors.cluvio.default.password is a number, expected a string; "
+            "$.allowed_hosts.cluvio.default is a string, expected a list",
+        ),
+    ],
+    ids=["profiles-string", "value-number"],
+)
+def test_misshapen_store_exits_cleanly(args, document, problem, hub_home):
+    path = hub_home / "config" / "credentials.json"
+    path.parent.mkdir(mode=0o700, parents=True)
+    path.write_text(json.dumps(document))
+    path.chmod(0o600)
+    before = path.read_bytes()
+
+    result = run_cli_process(args, os.environ)
+
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert f"credential store {path} has an invalid layout" in result.stderr
+    assert problem in result.stderr
+    assert "move it away and store the values again" in result.stderr
+    assert "12345" not in result.stderr + result.stdout
+    assert path.read_bytes() == before

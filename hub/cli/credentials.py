@@ -155,8 +155,12 @@ def set_command(
 @backend_option
 @redacted
 def list_command(as_json: bool, backend_name: str | None, redactor) -> None:
-    """List stored credentials with every secret value masked."""
-    from hub.credentials import masked, open_backend
+    """List stored credentials with every secret value masked.
+
+    With --json, each profile's "fields" is a list of {"field", "value",
+    "source"} objects, as in `hub credentials show --json`.
+    """
+    from hub.credentials import open_backend
 
     backend = open_backend(backend_name)
     stored = backend.all()
@@ -164,11 +168,14 @@ def list_command(as_json: bool, backend_name: str | None, redactor) -> None:
     for connector in sorted(stored):
         fields = _fields_or_none(connector)
         for profile in sorted(stored[connector]):
+            values = dict(sorted(stored[connector][profile].items()))
             rows.append(
                 {
                     "connector": connector,
                     "profile": profile,
-                    "fields": masked(fields, stored[connector][profile]),
+                    "fields": _field_rows(
+                        fields, values, dict.fromkeys(values, "stored")
+                    ),
                     "allowed_hosts": backend.allowed_hosts(connector, profile),
                 }
             )
@@ -180,9 +187,9 @@ def list_command(as_json: bool, backend_name: str | None, redactor) -> None:
         click.echo("No credentials stored. Store some with `hub credentials set NAME`.")
         return
     table = [
-        [row["connector"], row["profile"], field, value]
+        [row["connector"], row["profile"], field["field"], field["value"]]
         for row in rows
-        for field, value in sorted(row["fields"].items())
+        for field in row["fields"]
     ]
     echo_table(("connector", "profile", "field", "value"), table)
 
@@ -461,7 +468,7 @@ def _prompt(field, current: str | None) -> str | None:
 
 
 def _describe_profile(backend, name: str, profile: str, fields) -> dict:
-    from hub.credentials import MASK, env_values, secret_field_names
+    from hub.credentials import env_values
 
     stored = backend.get(name, profile)
     from_env = env_values(name, profile) if backend.name != "env" else {}
@@ -473,15 +480,7 @@ def _describe_profile(backend, name: str, profile: str, fields) -> dict:
             values[field.name] = field.default
             sources[field.name] = "default"
 
-    secret = secret_field_names(fields, values)
-    rows = [
-        {
-            "field": field,
-            "value": MASK if field in secret else value,
-            "source": sources[field],
-        }
-        for field, value in values.items()
-    ]
+    rows = _field_rows(fields, values, sources)
     rows += [
         {"field": f.name, "value": None, "source": "unset"}
         for f in fields
@@ -494,6 +493,17 @@ def _describe_profile(backend, name: str, profile: str, fields) -> dict:
         "fields": rows,
         "allowed_hosts": backend.allowed_hosts(name, profile),
     }
+
+
+def _field_rows(fields, values: dict, sources: dict) -> list[dict]:
+    """Return one {"field", "value", "source"} row per value, secrets masked."""
+    from hub.credentials import masked
+
+    shown = masked(fields, values)
+    return [
+        {"field": field, "value": shown[field], "source": sources[field]}
+        for field in values
+    ]
 
 
 def _echo_profile(description: dict) -> None:

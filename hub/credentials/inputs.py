@@ -95,17 +95,26 @@ def values_from_environment(
 ) -> Values:
     """Read the ``SECODA_HUB_CRED__<CONNECTOR>__<PROFILE>__<FIELD>`` variables.
 
-    Declared fields are looked up by their exact names; a connector that
+    Declared fields are looked up by their exact variable names, and a
+    variable with the profile's prefix that names no declared field is
+    rejected, as ``FIELD=VALUE`` rejects an unknown field. A connector that
     declares nothing gets every variable with the profile's prefix.
     """
     environ = os.environ if environ is None else environ
     if not fields:
         return env_values(connector, profile, environ)
-    return {
-        field.name: environ[env_name(connector, profile, field.name)]
-        for field in fields
-        if env_name(connector, profile, field.name) in environ
-    }
+
+    prefix = env_name(connector, profile, "")
+    declared = {env_name(connector, profile, f.name): f.name for f in fields}
+    found = [key for key in environ if key.startswith(prefix) and key != prefix]
+    unknown = sorted(key for key in found if key not in declared)
+    if unknown:
+        raise ConfigurationError(
+            f"{', '.join(unknown)} names no credential field of {connector}; "
+            f"its fields are: {', '.join(f.name for f in fields)}. Unset the "
+            f"variable, or rename it to {prefix}<FIELD>"
+        )
+    return {declared[key]: environ[key] for key in found}
 
 
 def values_from_named_variables(
