@@ -3,16 +3,40 @@
 import contextlib
 import json
 import logging
+import re
 from collections.abc import Iterable, Iterator
+from urllib.parse import quote, quote_plus
 
 REPLACEMENT = "[redacted]"
 
 # Shorter values would blank out ordinary words in unrelated text.
 MIN_SECRET_LENGTH = 3
 
+_PERCENT_ESCAPE = re.compile(r"%[0-9A-F]{2}")
+
+
+def secret_forms(secret: str) -> set[str]:
+    """Return the forms in which ``secret`` can appear in logged text.
+
+    These are the raw text, its JSON-escaped forms (``ensure_ascii`` on and
+    off, and with ``/`` escaped as ``\\/`` as some encoders write it), its
+    Python ``repr`` body, and its URL-encoded forms: ``quote`` with
+    ``safe=""`` (a query value or path segment), ``quote`` with the default
+    ``safe="/"`` (a path), ``quote_plus`` (a form-encoded query, as httpx
+    writes ``params``), each also with lower-case hex digits.
+    """
+    forms = {secret, repr(secret)[1:-1]}
+    for ensure_ascii in (False, True):
+        escaped = json.dumps(secret, ensure_ascii=ensure_ascii)[1:-1]
+        forms |= {escaped, escaped.replace("/", "\\/")}
+    for encoded in (quote(secret, safe=""), quote(secret), quote_plus(secret)):
+        forms.add(encoded)
+        forms.add(_PERCENT_ESCAPE.sub(lambda match: match.group().lower(), encoded))
+    return forms
+
 
 class Redactor:
-    """Replaces each known secret, and its JSON-escaped form, in text."""
+    """Replaces each known secret, in every form of :func:`secret_forms`, in text."""
 
     def __init__(self, secrets: Iterable[str] = ()):
         self._needles: list[str] = []
@@ -22,9 +46,7 @@ class Redactor:
     def add(self, secret: str) -> None:
         if not isinstance(secret, str) or len(secret) < MIN_SECRET_LENGTH:
             return
-        escaped = json.dumps(secret)[1:-1]
-        ascii_escaped = json.dumps(secret, ensure_ascii=True)[1:-1]
-        for needle in {secret, escaped, ascii_escaped, repr(secret)[1:-1]}:
+        for needle in sorted(secret_forms(secret)):
             if needle not in self._needles:
                 self._needles.append(needle)
         # Longest first, so a secret that contains another is removed whole.

@@ -106,3 +106,38 @@ def test_model_repr_masks_loaded_secrets():
         assert "wörd-Ω-7731" not in text
         assert "id-[redacted]" in text
     assert "wörd-Ω-7731" in repr(resource)
+
+
+@pytest.mark.parametrize(
+    ("secret", "text"),
+    [
+        ("Slash/Space Secret", "GET http://h/a/Slash/Space%20Secret/b"),
+        ("Slash/Space Secret", "GET http://h/a/Slash%2FSpace%20Secret/b"),
+        ("Slash/Space Secret", "GET http://h/a/Slash%2fSpace%20Secret/b"),
+        ("Slash/Space Secret", "GET http://h/q?v=Slash%2FSpace+Secret"),
+        ("B64Secret Mu/Nu==", "GET http://h/q?raw=B64Secret%20Mu%2FNu%3D%3D"),
+        ("B64Secret Mu/Nu==", "GET http://h/q?raw=B64Secret+Mu%2FNu%3D%3D"),
+        ("B64Secret Mu/Nu==", "GET http://h/q?raw=B64Secret%20Mu/Nu%3D%3D"),
+        ("B64Secret Mu/Nu==", 'body {"raw": "B64Secret Mu\\/Nu=="}'),
+        (SECRET, 'body {"raw": "pa\\"ss\\nw\\u00f6rd-\\u03a9-7731"}'),
+        (SECRET, "GET http://h/q?raw=pa%22ss%0Aw%C3%B6rd-%CE%A9-7731"),
+    ],
+    ids=[
+        "path-default-safe",
+        "path-safe-empty",
+        "path-lower-hex",
+        "query-plus",
+        "query-safe-empty",
+        "query-plus-slash",
+        "query-default-safe",
+        "json-escaped-slash",
+        "json-ascii",
+        "utf8-percent",
+    ],
+)
+def test_encoded_secret_redacted(secret, text):
+    redacted = Redactor([secret])(text)
+
+    assert "[redacted]" in redacted
+    assert "Secret" not in redacted
+    assert "7731" not in redacted

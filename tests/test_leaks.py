@@ -9,15 +9,20 @@ connector that raises with its credentials in the message, one whose model
 fails validation, and one that logs and raises with the whole process
 environment. Every output, and every file the hub wrote outside the
 credential store itself, is then searched for each secret in its raw,
-JSON-escaped (``ensure_ascii`` on and off) and ``repr`` forms.
+JSON-escaped (``ensure_ascii`` on and off) and ``repr`` forms. A last test
+runs a connector that puts secrets into URL paths and queries, and searches
+the verbose output for their URL-encoded forms.
 """
 
 import json
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from urllib.parse import quote, quote_plus
 
 import pytest
 from click.testing import CliRunner
 
+from conftest import local_http_server, run_hub_process
 from hub.cli import cli
 from hub.cli.show import show_command
 from hub.credentials import env_name
@@ -299,3 +304,97 @@ def test_search_finds_planted_secret(tmp_path):
     (planted / "log.txt").write_text(json.dumps({"value": SECRET}))
 
     assert file_leaks(planted) != []
+
+
+# A secret with "/" and a space, and a base64-like one, whose URL-encoded
+# forms differ from the raw text.
+PATH_SECRET = "Slash/Space Secret"
+QUERY_SECRET = "B64Secret Mu/Nu=="
+
+ENCODING_CONNECTOR = """\
+import logging
+import os
+
+import httpx
+
+from hub.sdk import CredentialField, SecodaIntegration
+
+logger = logging.getLogger(__name__)
+
+
+class Encoding(SecodaIntegration):
+    credential_fields = (
+        CredentialField("base_url", secret=False),
+        CredentialField("path_secret", secret=True),
+    )
+
+    def extract(self):
+        base = self.credentials["base_url"]
+        self.http_get(f"{base}/a/{self.credentials['path_secret']}/b")
+        # A value of another profile, which the run redacts but does not
+        # give to the HTTP runtime as one of this run's secrets.
+        other = os.environ["SECODA_HUB_CRED__ENCODING__OTHER__TOKEN"]
+        self.http_get(f"{base}/q?raw={other}")
+        logger.info("built %s", httpx.URL(f"{base}/q", params={"raw": other}))
+"""
+
+
+class EmptyJSONHandler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, format, *args):
+        pass
+
+
+@pytest.fixture
+def json_server():
+    """Serve ``{}`` for every GET on 127.0.0.1; yield the base URL."""
+    with local_http_server(EmptyJSONHandler) as url:
+        yield url
+
+
+def url_forms(secret: str) -> set[str]:
+    forms = {quote(secret, safe=""), quote(secret), quote_plus(secret)}
+    return forms | {form.lower() for form in forms}
+
+
+def test_url_encoded_secrets_redacted(tmp_path, json_server):
+    connector = tmp_path / "encoding.py"
+    connector.write_text(ENCODING_CONNECTOR)
+    stored = CliRunner().invoke(
+        cli,
+        [
+            "credentials",
+            "set",
+            str(connector),
+            f"base_url={json_server}",
+            f"path_secret={PATH_SECRET}",
+            "--allow-base-url-host",
+        ],
+    )
+    assert stored.exit_code == 0, stored.output
+
+    result = run_hub_process(
+        "run",
+        str(connector),
+        "-v",
+        env={env_name("encoding", "other", "token"): QUERY_SECRET},
+    )
+
+    text = result.stdout + result.stderr
+    assert result.returncode == 0, text
+    assert "GET http://127.0.0.1" in result.stderr
+    assert "/a/[redacted]/b" in result.stderr
+    assert "?raw=[redacted]" in result.stderr
+    assert "built http://127.0.0.1" in result.stderr
+    for secret in (PATH_SECRET, QUERY_SECRET):
+        for form in {secret} | url_forms(secret):
+            assert form not in text
+    # Distinctive pieces of each secret, against forms the loop does not list.
+    assert "B64Secret" not in text
+    assert "Slash" not in text
