@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from cookiecutter.exceptions import FailedHookException
 from cookiecutter.main import cookiecutter
 
+from conftest import run_hub_process
 from hub.cli.registry import new_command
 from hub.registry.template import python_literal, template_directory, toml_literal
 
@@ -123,13 +124,63 @@ def test_hook_rejects_bad_base_url(tmp_path, capfd):
     assert "base URL 'api.acme.test' is invalid" in capfd.readouterr().err
 
 
-def test_new_reports_rejected_name(tmp_path):
-    result = CliRunner().invoke(
-        new_command, ["--no-input", "--name", "Bad-Name", "--output-dir", str(tmp_path)]
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (
+            ["--name", "Bad-Name"],
+            "Error: name 'Bad-Name' is invalid: use lower case letters, digits "
+            "and underscores, starting with a letter",
+        ),
+        (
+            ["--name", "acme_bi", "--base-url", "api.acme.test"],
+            "Error: base URL 'api.acme.test' is invalid: give an http(s) URL "
+            "with a host",
+        ),
+    ],
+    ids=["name", "base-url"],
+)
+def test_new_rejects_answer_cleanly(options, message, tmp_path):
+    result = run_hub_process(
+        "new", "--no-input", "--output-dir", str(tmp_path), *options
     )
 
-    assert result.exit_code == 2
-    assert "the template rejected the answers" in result.output
+    assert result.returncode == 2
+    assert result.stderr.startswith(message)
+    assert len(result.stderr.splitlines()) == 1
+    assert "Traceback" not in result.stderr
+    assert "Hook" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_new_existing_directory_fails(tmp_path):
+    created = run_hub_process(
+        "new", "--no-input", "--output-dir", str(tmp_path), "--name", "acme_bi"
+    )
+    again = run_hub_process(
+        "new", "--no-input", "--output-dir", str(tmp_path), "--name", "acme_bi"
+    )
+
+    target = tmp_path.resolve() / "secoda-connector-acme-bi"
+    assert created.returncode == 0, created.stderr
+    assert again.returncode == 2
+    assert again.stderr == (
+        f"Error: directory {target} already exists; choose another --name or "
+        "--output-dir, or move the directory away\n"
+    )
+
+
+def test_new_prompts_again_after_invalid(tmp_path):
+    answers = ["Bad-Name", *AWKWARD.values()]
+    answers.insert(-1, "ftp://api.acme.test")
+    result = CliRunner().invoke(
+        new_command, ["--output-dir", str(tmp_path)], input="\n".join(answers) + "\n"
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "Error: name 'Bad-Name' is invalid" in result.output
+    assert "Error: base URL 'ftp://api.acme.test' is invalid" in result.output
+    assert (tmp_path / "secoda-connector-acme-bi" / "pyproject.toml").is_file()
 
 
 def test_new_prompts_with_help(tmp_path):

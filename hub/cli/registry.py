@@ -290,21 +290,43 @@ def publish_command(
 @click.option("--base-url", help="Default API base URL.")
 def new_command(output_dir, no_input, **given) -> None:
     """Create a connector distribution from the hub's template."""
-    from hub.registry.template import PROMPTS, render
+    from hub.errors import ConfigurationError
+    from hub.registry.template import PROMPTS, answer_problems, render
+
+    options = {key: value for key, value in given.items() if value is not None}
+    with hub_errors():
+        problems = answer_problems(options)
+        if problems:
+            raise ConfigurationError("; ".join(problems))
 
     answers = {}
     for key, prompt, help_text in PROMPTS:
-        value = given.get(key)
+        value = options.get(key)
         if value is None and no_input:
             if key == "name":
                 raise click.UsageError("--no-input needs --name")
             continue
         if value is None:
-            value = click.prompt(f"{prompt} ({help_text})")
+            value = click.prompt(
+                f"{prompt} ({help_text})", value_proc=_answer_checker(key)
+            )
         answers[key] = value
     with hub_errors():
         created = render(answers, output_dir)
     click.echo(f"created {created}")
+
+
+def _answer_checker(key: str):
+    """Return a value_proc that rejects an invalid answer, so click prompts again."""
+    from hub.registry.template import answer_problems
+
+    def check(value: str) -> str:
+        problems = answer_problems({key: value})
+        if problems:
+            raise click.BadParameter(problems[0])
+        return value
+
+    return check
 
 
 def _publish_message(result, target: Path) -> str:

@@ -4,17 +4,28 @@ Free-text answers (title, description, author) go into Python and TOML
 files through the ``py_str`` and ``toml_str`` filters, which write string
 literals that keep the exact value: quotes, backslashes and non-ASCII text
 included.
+
+:func:`answer_problems` is the one rule for the answers: ``hub new`` checks
+it before rendering, and the template's pre-generation hook checks it for
+users who run cookiecutter directly. The hook can import the hub because the
+template's Jinja extension, :class:`LiteralExtension`, already needs it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import re
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from jinja2 import Environment
 from jinja2.ext import Extension
 
 import hub
 from hub.errors import ConfigurationError
+from hub.registry.models import NAME_PATTERN, distribution_for
 
 # Prompts of `hub new`, in order: (variable, prompt, help text).
 PROMPTS = (
@@ -32,6 +43,54 @@ PROMPTS = (
         "the default URL of the API, e.g. https://api.acme.com",
     ),
 )
+
+
+def name_problem(name: str) -> str | None:
+    """Describe what is wrong with a connector name, or return None."""
+    if re.fullmatch(NAME_PATTERN, name):
+        return None
+    return (
+        f"name {name!r} is invalid: use lower case letters, digits and "
+        "underscores, starting with a letter (a valid Python identifier, "
+        "e.g. acme_bi)"
+    )
+
+
+def base_url_problem(url: str) -> str | None:
+    """Describe what is wrong with an API base URL, or return None."""
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https") and parts.hostname:
+        return None
+    return (
+        f"base URL {url!r} is invalid: give an http(s) URL with a host, "
+        "e.g. https://api.example.com"
+    )
+
+
+def class_name_problem(class_name: str) -> str | None:
+    """Describe what is wrong with the connector class's name, or return None."""
+    if class_name.isidentifier():
+        return None
+    return f"class name {class_name!r} is not a Python identifier"
+
+
+# The answers with a rule, by template variable.
+ANSWER_CHECKS = {
+    "name": name_problem,
+    "base_url": base_url_problem,
+    "class_name": class_name_problem,
+}
+
+
+def answer_problems(answers: Mapping[str, str]) -> list[str]:
+    """Return one sentence per invalid answer; an empty list means all are valid."""
+    problems = []
+    for key, check in ANSWER_CHECKS.items():
+        if key in answers:
+            problem = check(str(answers[key]))
+            if problem is not None:
+                problems.append(problem)
+    return problems
 
 
 def python_literal(value: object) -> str:
@@ -82,23 +141,55 @@ def template_directory() -> Path:
 
 
 def render(answers: dict[str, str], output_dir: Path) -> Path:
-    """Render the template with ``answers`` into ``output_dir``."""
+    """Render the template with ``answers`` into ``output_dir``.
+
+    Raises :class:`ConfigurationError` for invalid answers and for a project
+    directory that already exists, before cookiecutter runs.
+    """
     from cookiecutter.exceptions import FailedHookException, OutputDirExistsException
     from cookiecutter.main import cookiecutter
 
+    problems = answer_problems(answers)
+    if problems:
+        raise ConfigurationError("; ".join(problems))
+    target = output_dir.resolve() / distribution_for(answers["name"])
+    if target.exists():
+        raise _exists_error(target)
+
     try:
-        created = cookiecutter(
-            str(template_directory()),
-            no_input=True,
-            extra_context=answers,
-            output_dir=str(output_dir),
-        )
+        with _quiet_cookiecutter_logs():
+            created = cookiecutter(
+                str(template_directory()),
+                no_input=True,
+                extra_context=answers,
+                output_dir=str(output_dir),
+            )
     except FailedHookException as error:
         raise ConfigurationError(
-            f"the template rejected the answers: {error}; see the message above"
+            "the template's pre-generation hook rejected the answers; its "
+            "message is printed above"
         ) from error
     except OutputDirExistsException as error:
-        raise ConfigurationError(
-            f"{error}; choose another name or --output-dir"
-        ) from error
+        # Created by another process after the check above.
+        raise _exists_error(target) from error
     return Path(created)
+
+
+def _exists_error(target: Path) -> ConfigurationError:
+    return ConfigurationError(
+        f"directory {target} already exists; choose another --name or "
+        "--output-dir, or move the directory away"
+    )
+
+
+@contextlib.contextmanager
+def _quiet_cookiecutter_logs() -> Iterator[None]:
+    # cookiecutter logs a failed hook's traceback at ERROR before it raises,
+    # and the hub reports that failure itself, in one line.
+    cookiecutter_logger = logging.getLogger("cookiecutter")
+    previous = cookiecutter_logger.level
+    cookiecutter_logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        cookiecutter_logger.setLevel(previous)
