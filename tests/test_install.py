@@ -6,6 +6,7 @@ backend, so each environment installs offline from it in a few seconds.
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -206,6 +207,51 @@ def test_install_cluvio_from_shipped_registry(
     assert json.loads(run.stdout)["resources_by_type"]["dashboard"] == 25
     assert removed.returncode == 0, removed.stderr
     assert "cluvio" not in listed(venv)
+
+
+def write_yanked_registry(directory: Path) -> Path:
+    """Write a registry whose only Cluvio version, the shipped wheel, is yanked."""
+    wheel = next((REPOSITORY / "wheels").glob("secoda_connector_cluvio-*.whl"))
+    (directory / "wheels").mkdir(parents=True)
+    shutil.copy(wheel, directory / "wheels" / wheel.name)
+    shipped = json.loads((REPOSITORY / "registry.json").read_text())
+    [cluvio] = [item for item in shipped["connectors"] if item["name"] == "cluvio"]
+    [version] = [item for item in cluvio["versions"] if item["version"] == "0.1.0"]
+    version.update(status="yanked", review_reason="sign-in broken")
+    cluvio["versions"] = [version]
+    path = directory / "registry.json"
+    path.write_text(json.dumps({"schema_version": 1, "connectors": [cluvio]}))
+    return path
+
+
+def test_yanked_version_installs_when_pinned(venv, wheelhouse, tmp_path):
+    registry = write_yanked_registry(tmp_path / "registry")
+    env = {"SECODA_HUB_HOME": str(tmp_path / "home")}
+    options = ["--registry", str(registry), "--no-index", "--find-links"]
+    options.append(str(wheelhouse))
+
+    newest = hub_in(venv, "install", "cluvio", *options, env=env)
+    unreviewed = hub_in(
+        venv, "install", "cluvio", "--allow-unreviewed", *options, env=env
+    )
+    rows_before = listed(venv)
+    pinned = hub_in(venv, "install", "cluvio", "--version", "0.1.0", *options, env=env)
+    rows_after = listed(venv)
+    removed = hub_in(venv, "uninstall", "cluvio", env=env)
+
+    for rejected in (newest, unreviewed):
+        assert rejected.returncode == 2
+        assert "cluvio has no published version (0.1.0 is yanked: sign-in broken)" in (
+            rejected.stderr
+        )
+        assert "`hub install cluvio --version 0.1.0`" in rejected.stderr
+        assert "pass --allow-unreviewed" not in rejected.stderr
+    assert "cluvio" not in rows_before
+    assert pinned.returncode == 0, pinned.stderr
+    assert "installed cluvio 0.1.0" in pinned.stdout
+    assert "warning: cluvio 0.1.0 is yanked (sign-in broken)" in pinned.stderr
+    assert rows_after["cluvio"]["version"] == "0.1.0"
+    assert removed.returncode == 0, removed.stderr
 
 
 def test_new_distribution_needs_no_hub_change(venv, wheelhouse, tmp_path):

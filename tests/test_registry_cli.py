@@ -419,6 +419,24 @@ def test_install_refuses_unreviewed(registry_file):
     assert "--allow-unreviewed" in result.output
 
 
+def test_install_names_yanked_and_unreviewed(registry_dir):
+    wheel = registry_dir / "wheels" / CLUVIO_WHEEL.name
+    yanked = {**version_entry("0.2.0", wheel, "yanked"), "review_reason": "broken"}
+    path = write_registry(
+        registry_dir, [entry("mixed", [version_entry("0.1.0", wheel, "draft"), yanked])]
+    )
+
+    result = invoke(install_command, "mixed", "--registry", str(path))
+
+    assert result.exit_code == 2
+    assert (
+        "mixed has no published version (0.2.0 is yanked: broken, 0.1.0 is draft)"
+        in result.output
+    )
+    assert "pass --allow-unreviewed to install the newest draft" in result.output
+    assert "`hub install mixed --version 0.2.0`" in result.output
+
+
 def test_install_refuses_pinned_review(registry_file):
     result = invoke(
         install_command,

@@ -192,15 +192,20 @@ def schema_command(output) -> None:
 @click.option(
     "--allow-unreviewed",
     is_flag=True,
-    help="Also install a version that is in review, draft or rejected.",
+    help="Also install a version that is in review, draft or rejected. A "
+    "yanked version is never chosen this way; name it with --version.",
 )
 @registry_option
 @pip_options
 def install_command(
     name, version, allow_unreviewed, registries, find_links, no_index
 ) -> None:
-    """Install connector NAME from a registry, after checking its sha256."""
+    """Install connector NAME from a registry, after checking its sha256.
+
+    A yanked version is installed only when --version names it.
+    """
     from hub.registry.install import install
+    from hub.registry.models import Status
 
     with hub_errors():
         result = install(
@@ -214,6 +219,13 @@ def install_command(
         f"installed {result.name} {result.version} ({result.distribution}, "
         f"sha256 {result.sha256[:12]}...) from {result.registry}"
     )
+    if result.status is Status.YANKED:
+        reason = f" ({result.review_reason})" if result.review_reason else ""
+        click.echo(
+            f"warning: {result.name} {result.version} is yanked{reason}; it was "
+            "installed because --version names it",
+            err=True,
+        )
 
 
 @click.command("uninstall")

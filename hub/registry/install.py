@@ -48,19 +48,24 @@ class InstallResult:
     distribution: str
     sha256: str
     registry: str
+    status: Status = Status.PUBLISHED
+    # Why the version was yanked or reviewed, as the registry records it.
+    review_reason: str | None = None
 
 
 def choose_version(
     connector: RegistryConnector, version: str | None, allow_unreviewed: bool
 ) -> ConnectorVersion:
-    """Pick the requested version, else the newest installable one."""
+    """Pick the requested version, else the newest installable one.
+
+    As pip treats a yanked release, a yanked version is installed only when
+    ``version`` names it; ``allow_unreviewed`` never selects one. A pinned
+    version that awaits review or was rejected needs ``allow_unreviewed``.
+    """
     if version is None:
         chosen = connector.latest(include_unreviewed=allow_unreviewed)
         if chosen is None:
-            raise ConfigurationError(
-                f"{connector.name} has no published version; pass "
-                "--allow-unreviewed to install one that awaits review"
-            )
+            raise _no_default_version(connector, allow_unreviewed)
         return chosen
 
     chosen = connector.find_version(version)
@@ -69,12 +74,50 @@ def choose_version(
         raise ConfigurationError(
             f"{connector.name} has no version {version!r} (versions: {available})"
         )
-    if chosen.status is not Status.PUBLISHED and not allow_unreviewed:
+    reviewed = (Status.PUBLISHED, Status.YANKED)
+    if chosen.status not in reviewed and not allow_unreviewed:
         raise ConfigurationError(
             f"{connector.name} {version} is {chosen.status.value}, not published; "
             "pass --allow-unreviewed to install it anyway"
         )
     return chosen
+
+
+def _no_default_version(
+    connector: RegistryConnector, allow_unreviewed: bool
+) -> ConfigurationError:
+    """Describe every version and how to install one, for an install with none."""
+    name = connector.name
+    if not connector.versions:
+        return ConfigurationError(
+            f"{name} lists no versions; ask its maintainers to publish one"
+        )
+
+    versions = sorted(connector.versions, key=lambda item: item.parsed_version)
+    states = ", ".join(_describe_state(item) for item in reversed(versions))
+    fixes = []
+    awaiting = [item for item in versions if item.status is not Status.YANKED]
+    if awaiting and not allow_unreviewed:
+        fixes.append(
+            "pass --allow-unreviewed to install the newest draft, in_review "
+            "or rejected version"
+        )
+    yanked = [item for item in versions if item.status is Status.YANKED]
+    if yanked:
+        fixes.append(
+            "a yanked version installs only when pinned, as in "
+            f"`hub install {name} --version {yanked[-1].version}`"
+        )
+    return ConfigurationError(
+        f"{name} has no published version ({states}); {', or '.join(fixes)}"
+    )
+
+
+def _describe_state(version: ConnectorVersion) -> str:
+    text = f"{version.version} is {version.status.value}"
+    if version.status is Status.YANKED and version.review_reason:
+        text += f": {version.review_reason}"
+    return text
 
 
 def check_requirements(connector: RegistryConnector, chosen: ConnectorVersion):
@@ -120,6 +163,8 @@ def install(
         resolved.connector.distribution,
         chosen.sha256,
         resolved.source.origin,
+        chosen.status,
+        chosen.review_reason,
     )
 
 
