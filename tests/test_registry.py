@@ -263,11 +263,12 @@ def test_url_offline_uses_cache(registry_server, caplog):
     server.shutdown()
     server.server_close()
 
-    with caplog.at_level(logging.WARNING, logger="hub.registry.sources"):
+    with caplog.at_level(logging.INFO, logger="hub.registry.sources"):
         offline = load_registry(url)
 
     assert offline.registry.get("remote") is not None
     assert offline.stale_seconds is not None
+    assert offline.fetch_error == "ConnectError"
     assert "using the copy cached 0 s ago" in caplog.text
 
 

@@ -12,7 +12,7 @@ import importlib_metadata
 import pytest
 from click.testing import CliRunner
 
-from conftest import REPOSITORY
+from conftest import REPOSITORY, local_http_server, run_hub_process
 from hub.cli.registry import install_command, registry_group
 
 CLUVIO_WHEEL = next((REPOSITORY / "wheels").glob("secoda_connector_cluvio-*.whl"))
@@ -297,6 +297,36 @@ def wheel_server(tmp_path):
         server.shutdown()
         thread.join()
         server.server_close()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["registry", "list"],
+        ["registry", "search", "cluvio"],
+        ["registry", "show", "cluvio"],
+        ["install", "nothing"],
+    ],
+    ids=["list", "search", "show", "install"],
+)
+def test_unreachable_registry_warns_once(args, tmp_path):
+    served = tmp_path / "served"
+    served.mkdir()
+    shutil.copy(REPOSITORY / "registry.json", served / "registry.json")
+    handler = functools.partial(QuietFileHandler, directory=str(served))
+    with local_http_server(handler) as base:
+        url = f"{base}/registry.json"
+        online = run_hub_process("registry", "list", "--registry", url)
+
+    offline = run_hub_process(*args, "--registry", url, "--registry", url)
+
+    assert online.returncode == 0, online.stderr
+    assert "unreachable" not in online.stderr
+    assert offline.stderr.count("unreachable") == 1
+    assert (
+        f"warning: registry {url} is unreachable (ConnectError); using the copy "
+        "cached" in offline.stderr
+    )
 
 
 def url_version(version: str, url: str, sha256: str) -> dict:

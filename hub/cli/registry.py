@@ -372,13 +372,17 @@ def _load(registries):
     from hub.registry.sources import describe_age, load_registries
 
     loaded = load_registries(registries)
+    warned = set()
     for source in loaded:
-        if source.stale_seconds is not None:
-            click.echo(
-                f"warning: registry {source.origin} is unreachable; using the "
-                f"copy cached {describe_age(source.stale_seconds)} ago",
-                err=True,
-            )
+        if source.stale_seconds is None or source.origin in warned:
+            continue
+        warned.add(source.origin)
+        click.echo(
+            f"warning: registry {source.origin} is unreachable "
+            f"({source.fetch_error}); using the copy cached "
+            f"{describe_age(source.stale_seconds)} ago",
+            err=True,
+        )
     return loaded
 
 

@@ -40,6 +40,8 @@ class LoadedRegistry:
     registry: Registry
     # Seconds since the cached copy was fetched, when the server was unreachable.
     stale_seconds: float | None = None
+    # The type of the transport error that made the hub use the cached copy.
+    fetch_error: str | None = None
 
     @property
     def is_url(self) -> bool:
@@ -153,13 +155,20 @@ def _load_cached(url, body_path: Path, meta: dict, error: Exception):
             "and no cached copy exists; connect once, or give a file path"
         ) from error
     age = time.time() - float(meta.get("fetched_at", body_path.stat().st_mtime))
-    logger.warning(
+    # INFO, not WARNING: the caller reports the stale copy from the returned
+    # fields, so a command that shows warnings does not show this one twice.
+    logger.info(
         "registry %s is unreachable (%s); using the copy cached %s ago",
         url,
         type(error).__name__,
         describe_age(age),
     )
-    return LoadedRegistry(url, _parse_cached(url, body_path), stale_seconds=age)
+    return LoadedRegistry(
+        url,
+        _parse_cached(url, body_path),
+        stale_seconds=age,
+        fetch_error=type(error).__name__,
+    )
 
 
 def _parse_cached(url: str, body_path: Path) -> Registry:
