@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from conftest import run_hub_process
 from hub.cli.registry import publish_command
 from hub.errors import PublishError
 from hub.registry import document
@@ -285,3 +286,19 @@ def test_interrupted_publish_keeps_registry(tmp_path, monkeypatch):
     assert len(wheels) == 1
     assert wheels[0].startswith("secoda_connector_first-1.0.0-")
     assert not list(tmp_path.glob(".registry.json.*"))
+
+
+def test_publish_without_pyproject_is_usage_error(tmp_path):
+    folder = tmp_path / "not-a-project"
+    folder.mkdir()
+    registry = tmp_path / "registry.json"
+
+    result = run_hub_process("publish", str(folder), "--registry", str(registry))
+
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"Error: {folder} contains no pyproject.toml; give the directory of a "
+        "connector distribution, such as ./connectors/cluvio, or create one "
+        "with `hub new`\n"
+    )
+    assert not registry.exists()

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from hub.errors import PublishError
+from hub.errors import ConfigurationError, PublishError
 
 logger = logging.getLogger(__name__)
 
@@ -68,9 +68,11 @@ def build_distribution(
 ) -> BuiltDistribution:
     """Build the sdist and wheel of the project in ``source`` into ``out_dir``."""
     if not (source / "pyproject.toml").is_file():
-        raise PublishError(
+        # A wrong directory is a usage error (exit 2), not a failed check.
+        raise ConfigurationError(
             f"{source} contains no pyproject.toml; give the directory of a "
-            "connector distribution, such as ./connectors/cluvio"
+            "connector distribution, such as ./connectors/cluvio, or create "
+            "one with `hub new`"
         )
 
     command = [sys.executable, "-m", "build", "--sdist", "--wheel"]
