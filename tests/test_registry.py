@@ -27,6 +27,7 @@ from hub.registry.sources import (
     resolve,
     shipped_registry_path,
 )
+from hub.registry.wheelpath import stored_wheel_url
 
 
 def version_entry(version: str, status: str = "published", sha: str = "a") -> dict:
@@ -284,3 +285,31 @@ def test_url_offline_without_cache(registry_server):
 def test_registry_model_defaults():
     assert Registry().schema_version == 1
     assert Registry().connectors == []
+
+
+@pytest.mark.parametrize(
+    ("relative", "reason"),
+    [
+        ("../x.whl", "contains '..'"),
+        ("wheels/../../x.whl", "contains '..'"),
+        ("%2e%2e/x.whl", "contains '..'"),
+        ("/x.whl", "is absolute"),
+        ("//other.example/x.whl", "is a URL"),
+        ("https://other.example/x.whl", "is a URL"),
+        ("wheels\\x.whl", "contains a backslash"),
+    ],
+    ids=["parent", "nested-parent", "encoded", "absolute", "other-host", "url", "bs"],
+)
+def test_wheel_url_outside_rejected(relative, reason):
+    with pytest.raises(RegistryError) as caught:
+        stored_wheel_url("https://registry.example/r/registry.json", relative, "x 1")
+
+    assert f"x 1: wheel path {relative!r} {reason}" in str(caught.value)
+
+
+def test_wheel_url_beside_registry():
+    url = stored_wheel_url(
+        "https://registry.example/r/registry.json", "wheels/x-1.whl", "x 1"
+    )
+
+    assert url == "https://registry.example/r/wheels/x-1.whl"

@@ -266,6 +266,57 @@ def test_validate_reports_broken_rules(registry_dir):
     assert "gone.whl is missing" in result.output
 
 
+def escaping_wheel_paths(registry_dir: Path) -> dict[str, str]:
+    """Place the real Cluvio wheel beside ``registry_dir``; name it three ways."""
+    outside = registry_dir.parent / "outside"
+    outside.mkdir()
+    target = outside / CLUVIO_WHEEL.name
+    shutil.copy(CLUVIO_WHEEL, target)
+    (registry_dir / "wheels").mkdir(parents=True)
+    (registry_dir / "wheels" / "link.whl").symlink_to(target)
+    return {
+        "dot-dot": f"../outside/{CLUVIO_WHEEL.name}",
+        "absolute": str(target),
+        "symlink": "wheels/link.whl",
+    }
+
+
+@pytest.mark.parametrize("case", ["dot-dot", "absolute", "symlink"])
+def test_validate_rejects_escaping_wheel(case, tmp_path):
+    registry_dir = tmp_path / "registry"
+    relative = escaping_wheel_paths(registry_dir)[case]
+    # The sha256 is right, so reading the outside file would pass the check.
+    version = {**version_entry("1.0.0", CLUVIO_WHEEL), "wheel": {"path": relative}}
+    path = write_registry(registry_dir, [entry("outside", [version])])
+
+    result = run_hub_process("registry", "validate", str(path), "--no-rebuild")
+
+    assert result.returncode == 1
+    assert f"invalid: outside 1.0.0: wheel path {relative!r}" in result.stderr
+    assert "must stay inside the registry's directory" in result.stderr
+    assert "is valid" not in result.stdout
+
+
+@pytest.mark.parametrize("case", ["dot-dot", "absolute", "symlink"])
+def test_install_rejects_escaping_wheel(case, tmp_path):
+    registry_dir = tmp_path / "registry"
+    relative = escaping_wheel_paths(registry_dir)[case]
+    # A wrong sha256, so that an install that read the file would stop there.
+    version = {
+        **version_entry("1.0.0", CLUVIO_WHEEL, sha256="0" * 64),
+        "wheel": {"path": relative},
+    }
+    path = write_registry(registry_dir, [entry("outside", [version])])
+
+    result = run_hub_process("install", "outside", "--registry", str(path))
+
+    assert result.returncode == 2
+    assert f"Error: outside 1.0.0: wheel path {relative!r}" in result.stderr
+    assert "has sha256" not in result.stderr
+    with pytest.raises(importlib_metadata.PackageNotFoundError):
+        importlib_metadata.distribution("secoda-connector-outside")
+
+
 def test_validate_missing_file_names_it(tmp_path):
     missing = tmp_path / "nowhere.json"
 

@@ -15,7 +15,6 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urljoin
 
 import httpx
 from packaging.specifiers import SpecifierSet
@@ -32,6 +31,7 @@ from hub.errors import (
 from hub.registry.build import file_sha256
 from hub.registry.models import ConnectorVersion, RegistryConnector, Status
 from hub.registry.sources import LoadedRegistry, Resolved, resolve
+from hub.registry.wheelpath import stored_wheel_file, stored_wheel_url
 
 logger = logging.getLogger(__name__)
 
@@ -178,10 +178,12 @@ def fetch_wheel(resolved: Resolved, chosen, directory: Path, pip_options=()) -> 
     """Put the version's wheel into ``directory`` and return its path."""
     source = chosen.wheel
     origin = resolved.source.origin
+    label = f"{resolved.connector.name} {chosen.version}"
     if source.path and not resolved.source.is_url:
-        return _copy_local(Path(origin).parent / source.path, directory)
+        wheel = stored_wheel_file(Path(origin), source.path, label)
+        return _copy_local(wheel, directory)
     if source.path:
-        return _download(urljoin(origin, source.path), directory)
+        return _download(stored_wheel_url(origin, source.path, label), directory)
     if source.url:
         return _download(source.url, directory)
     return _pip_download(resolved.connector, chosen, directory, pip_options)

@@ -3,8 +3,10 @@
 Beyond the schema, connector names must be unique and no version may repeat.
 Every wheel must exist with its recorded sha256: a wheel stored beside the
 registry is read in place, and one behind a URL or in a package index is
-downloaded. First-party connectors, whose source is in ``connectors/`` next
-to the registry file, must rebuild to the recorded sha256.
+downloaded. A stored wheel's path must stay inside the registry's directory,
+and one that leaves it is reported without being read. First-party
+connectors, whose source is in ``connectors/`` next to the registry file,
+must rebuild to the recorded sha256.
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from hub.errors import HubError
+from hub.errors import HubError, RegistryError
 from hub.registry.build import build_distribution, file_sha256
 from hub.registry.document import read_registry_file
 from hub.registry.install import fetch_wheel
 from hub.registry.models import Registry
 from hub.registry.sources import LoadedRegistry, Resolved
+from hub.registry.wheelpath import stored_wheel_file
 
 
 def validate_file(
@@ -72,15 +75,21 @@ def _missing_or_changed_wheels(registry: Registry, path: Path) -> list[str]:
     for connector in registry.connectors:
         for version in connector.versions:
             if version.wheel.path:
-                wheel = path.parent / version.wheel.path
-                problems += _check_stored_wheel(connector.name, version, wheel)
+                problems += _check_stored_wheel(connector.name, version, path)
             else:
                 resolved = Resolved(connector, source)
                 problems += _check_remote_wheel(resolved, version)
     return problems
 
 
-def _check_stored_wheel(name: str, version, wheel: Path) -> list[str]:
+def _check_stored_wheel(name: str, version, registry_file: Path) -> list[str]:
+    # The path is checked before anything is read, so a path that leaves the
+    # registry's directory is reported without opening the file it names.
+    label = f"{name} {version.version}"
+    try:
+        wheel = stored_wheel_file(registry_file, version.wheel.path, label)
+    except RegistryError as error:
+        return [str(error)]
     if not wheel.is_file():
         return [
             f"{name} {version.version}: wheel {wheel} is missing; restore it "
