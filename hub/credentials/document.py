@@ -66,22 +66,22 @@ STORE_LAYOUT = (
     '{"format": 1, "connectors": {"<connector>": {"<profile>": {"<field>": '
     '"<value>"}}}, "allowed_hosts": {"<connector>": {"<profile>": ["<host>"]}}}'
 )
+STORE = TypeAdapter(StoreDocument)
+ENCRYPTED_STORE = TypeAdapter(EncryptedDocument)
 KEYRING_INDEX = TypeAdapter(
     dict[str, dict[str, KeyringIndexEntry]], config=ConfigDict(strict=True)
 )
 KEYRING_ITEM = TypeAdapter(Values, config=ConfigDict(strict=True))
 
 
-def validate_document(model_or_adapter, data: object, source: str, fix: str):
-    """Validate ``data``, raising :class:`CredentialStoreError` on a bad shape.
+def validate_document(shape: TypeAdapter, data: object, source: str, fix: str):
+    """Validate ``data`` against ``shape``, raising :class:`CredentialStoreError`.
 
     ``source`` names the file or keyring item in the message, and ``fix`` is
     the sentence that tells the user the next step.
     """
     try:
-        if isinstance(model_or_adapter, TypeAdapter):
-            return model_or_adapter.validate_python(data)
-        return model_or_adapter.model_validate(data)
+        return shape.validate_python(data)
     except pydantic.ValidationError as error:
         raise CredentialStoreError(_shape_message(error, source, fix)) from None
 
@@ -91,7 +91,7 @@ def _shape_message(error: pydantic.ValidationError, source: str, fix: str) -> st
     listed = problems[:MAX_LISTED_PROBLEMS]
     more = len(problems) - len(listed)
     if more:
-        listed.append(f"and {more} more")
+        listed.append(f"and {more} more problems")
     return f"{source} has an invalid layout: {'; '.join(listed)}. {fix}"
 
 

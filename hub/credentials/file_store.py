@@ -4,7 +4,8 @@ Values live in ``credentials.json`` in the hub's configuration directory. The
 file is written with mode 0600 inside a 0700 directory, atomically (temporary
 file, fsync, rename) and under an exclusive lock. A file that other users can
 read is rejected, as ssh rejects a readable key. A file that fails to parse,
-or whose layout does not match :class:`StoreDocument`, is never replaced:
+or whose layout does not match
+:class:`~hub.credentials.document.StoreDocument`, is never replaced:
 every write reads it first and stops with the error.
 
 With ``SECODA_HUB_CREDENTIALS_KEY`` set to a Fernet key, the file contains one
@@ -26,10 +27,10 @@ from pathlib import Path
 from hub.credentials import encryption
 from hub.credentials.backend import CredentialBackend, Values
 from hub.credentials.document import (
+    ENCRYPTED_STORE,
     FORMAT_VERSION,
+    STORE,
     STORE_LAYOUT,
-    EncryptedDocument,
-    StoreDocument,
     validate_document,
 )
 from hub.credentials.hosts import merge_hosts
@@ -114,7 +115,7 @@ class CredentialStore(CredentialBackend):
             f"Correct the file to the layout {STORE_LAYOUT}, or move it away "
             "and store the values again; the hub will not overwrite it"
         )
-        store = validate_document(StoreDocument, document, self._source, fix)
+        store = validate_document(STORE, document, self._source, fix)
         return store.connectors, store.allowed_hosts
 
     def _read_encrypted(self, document: dict) -> tuple[Connectors, Hosts]:
@@ -124,11 +125,11 @@ class CredentialStore(CredentialBackend):
             "Move the file away and store the values again; the hub will not "
             "overwrite it"
         )
-        wrapper = validate_document(EncryptedDocument, document, self._source, fix)
+        wrapper = validate_document(ENCRYPTED_STORE, document, self._source, fix)
         fernet = encryption.key_from_environment()
         text = encryption.decrypt(fernet, wrapper.encrypted, self.path)
         source = f"{self._source} (after decryption)"
-        store = validate_document(StoreDocument, self._parse(text), source, fix)
+        store = validate_document(STORE, self._parse(text), source, fix)
         return store.connectors, store.allowed_hosts
 
     @property
