@@ -22,7 +22,8 @@ class Redactor:
     def add(self, secret: str) -> None:
         if not isinstance(secret, str) or len(secret) < MIN_SECRET_LENGTH:
             return
-        escaped = json.dumps(secret)[1:-1]
+        # Serialisers such as pydantic's write non-ASCII text unescaped.
+        escaped = json.dumps(secret, ensure_ascii=False)[1:-1]
         ascii_escaped = json.dumps(secret, ensure_ascii=True)[1:-1]
         for needle in {secret, escaped, ascii_escaped, repr(secret)[1:-1]}:
             if needle not in self._needles:
@@ -35,6 +36,20 @@ class Redactor:
             if needle in text:
                 text = text.replace(needle, REPLACEMENT)
         return text
+
+    def unfinished_secret(self, text: str) -> int:
+        """Return the length of the longest end of ``text`` that begins a secret.
+
+        A stream that redacts text piece by piece holds those characters back
+        until the next piece shows whether the rest of the secret follows.
+        """
+        longest = 0
+        for needle in self._needles:
+            for size in range(min(len(needle) - 1, len(text)), longest, -1):
+                if text.endswith(needle[:size]):
+                    longest = size
+                    break
+        return longest
 
     def __bool__(self) -> bool:
         return bool(self._needles)
