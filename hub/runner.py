@@ -239,6 +239,8 @@ def _execute(state: _Run, connector_class, values, redactor: Redactor) -> RunRep
     try:
         state.sync.commit()
     except (CatalogError, KeyboardInterrupt) as error:
+        # NOTE: Ctrl-C after the merge transaction commits, while the staging
+        # connection closes, records a run as failed whose data was merged.
         _fail(state, error, redactor)
     # The upload files replace the previous ones only once the catalog holds
     # the same sync, so the two never disagree after a failed merge.
