@@ -101,7 +101,8 @@ def entry_from_file(spec: str) -> ConnectorEntry:
     never share them.
     """
     path_text, _, class_name = spec.partition(".py:")
-    path = Path(path_text if not class_name else path_text + ".py")
+    path_text = path_text if not class_name else path_text + ".py"
+    path = Path(path_text)
     stem = f"{path.stem}_{class_name}" if class_name else path.stem
     name = re.sub(r"\W", "_", stem.lower())
 
@@ -111,7 +112,7 @@ def entry_from_file(spec: str) -> ConnectorEntry:
         distribution=None,
         version=None,
         origin="file",
-        load=lambda: _load_file_class(path, class_name or None),
+        load=lambda: _load_file_class(path, class_name or None, path_text),
     )
 
 
@@ -120,7 +121,17 @@ def is_file_spec(spec: str) -> bool:
     return spec.endswith(".py") or ".py:" in spec or "/" in spec
 
 
-def _load_file_class(path: Path, class_name: str | None) -> type:
+def _load_file_class(path: Path, class_name: str | None, typed: str) -> type:
+    """Import a connector file and pick its class.
+
+    ``typed`` is the path as the user gave it, for the hint that names a class.
+    """
+    if path.is_dir():
+        raise ConnectorNotFoundError(
+            f"{str(path)!r} is a directory; give the path of a connector file, "
+            "a Python file defining one SecodaIntegration subclass, such as "
+            f"{str(path / 'my_integration.py')!r}"
+        )
     if not path.is_file():
         raise ConnectorNotFoundError(
             f"connector file {str(path)!r} does not exist; give the path of a "
@@ -129,7 +140,10 @@ def _load_file_class(path: Path, class_name: str | None) -> type:
 
     module = _import_file(path)
     classes = _integration_classes(module)
+    abstract = _abstract_classes(module)
     if class_name:
+        if class_name in abstract:
+            raise ConnectorLoadError(_abstract_message(path, abstract[class_name]))
         if class_name not in classes:
             raise ConnectorLoadError(
                 f"{path} defines no SecodaIntegration subclass named "
@@ -138,6 +152,8 @@ def _load_file_class(path: Path, class_name: str | None) -> type:
         return classes[class_name]
     if len(classes) == 1:
         return next(iter(classes.values()))
+    if not classes and abstract:
+        raise ConnectorLoadError(_abstract_message(path, *abstract.values()))
     if not classes:
         raise ConnectorLoadError(
             f"{path} defines no subclass of hub.sdk.SecodaIntegration; "
@@ -145,8 +161,30 @@ def _load_file_class(path: Path, class_name: str | None) -> type:
         )
     raise ConnectorLoadError(
         f"{path} defines several connector classes ({', '.join(classes)}); "
-        f"choose one with `hub run {path}:ClassName`"
+        f"choose one with `{_invoking_command()} {typed}:ClassName`"
     )
+
+
+def _abstract_message(path: Path, *abstract: type) -> str:
+    described = []
+    for cls in abstract:
+        missing = ", ".join(f"{name}()" for name in sorted(cls.__abstractmethods__))
+        described.append(
+            f"class {cls.__name__} in {path} is abstract because it does not "
+            f"implement {missing}"
+        )
+    return "; ".join(described) + "; define the missing methods in the class"
+
+
+def _invoking_command() -> str:
+    """Return the hub command running now, such as ``hub show``, for hints.
+
+    Outside a click command (a library call) this is ``hub run``.
+    """
+    import click
+
+    context = click.get_current_context(silent=True)
+    return context.command_path if context is not None else "hub run"
 
 
 def _import_file(path: Path):
@@ -169,6 +207,23 @@ def _import_file(path: Path):
 
 
 def _integration_classes(module) -> dict[str, type]:
+    return {
+        name: value
+        for name, value in _own_subclasses(module).items()
+        if not inspect.isabstract(value)
+    }
+
+
+def _abstract_classes(module) -> dict[str, type]:
+    return {
+        name: value
+        for name, value in _own_subclasses(module).items()
+        if inspect.isabstract(value)
+    }
+
+
+def _own_subclasses(module) -> dict[str, type]:
+    """Return the SecodaIntegration subclasses that ``module`` itself defines."""
     from hub.sdk import SecodaIntegration
 
     return {
@@ -177,7 +232,6 @@ def _integration_classes(module) -> dict[str, type]:
         if inspect.isclass(value)
         and issubclass(value, SecodaIntegration)
         and value.__module__ == module.__name__
-        and not inspect.isabstract(value)
     }
 
 

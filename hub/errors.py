@@ -10,6 +10,7 @@
     ├── ConnectorLoadError        exit 1: a connector failed to import or is
     │                             not a SecodaIntegration subclass
     ├── ConnectorRunError         exit 1: a connector raised during its run
+    │   └── RunInterruptedError       exit 130: Ctrl-C (SIGINT) stopped the run
     ├── CatalogError              exit 1: the catalog failed while in use
     ├── PublishError              exit 1: a connector failed publication checks
     │   └── ChecksumMismatchError     a wheel's sha256 differs from the registry
@@ -73,6 +74,12 @@ class ConnectorLoadError(HubError):
 
 class ConnectorRunError(HubError):
     """A connector raised during its run; the cause is chained."""
+
+
+class RunInterruptedError(ConnectorRunError):
+    """A run stopped by Ctrl-C (SIGINT), which shells report as exit status 130."""
+
+    exit_code = 130
 
 
 class CatalogError(HubError):

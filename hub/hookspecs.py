@@ -103,17 +103,3 @@ def hub_open_credential_backend(
     :return: the opened backend, or ``None`` when this plugin provides no
         backend of that name.
     """
-
-
-@hookspec(firstresult=True)
-def hub_open_credential_store(config_dir: Path) -> CredentialBackend | None:
-    """Open the credential backend that a run reads its values from.
-
-    ``firstresult`` because one store serves all connectors. The built-in
-    implementation opens the backend selected by
-    ``SECODA_HUB_CREDENTIAL_BACKEND`` through
-    :func:`hub_open_credential_backend`; implement that hook to add a backend.
-
-    :param config_dir: the hub's configuration directory.
-    :return: the store, or ``None`` to let a later plugin provide it.
-    """

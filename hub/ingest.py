@@ -1,10 +1,11 @@
 """The hub's ingest strategy: where each declared model of a run goes.
 
 Every model is validated and normalised, serialised once in Secoda's upload
-format and handed to each sink. A ``TablesFromSQLQuery`` edge is also parsed,
-and the tables its query reads reach the catalog as derived lineage beside
-the declared edge; the upload files keep only what the connector declared,
-since Secoda resolves queries itself.
+format, cleared of the run's secret values and handed to each sink. A
+``TablesFromSQLQuery`` edge is also parsed, and the tables its query reads
+reach the catalog as derived lineage beside the declared edge; the upload
+files keep only what the connector declared, since Secoda resolves queries
+itself.
 """
 
 from __future__ import annotations
@@ -14,8 +15,12 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-from hub.errors import SQLParseError
+import pydantic
+
+from hub.errors import SQLParseError, ValidationError
+from hub.redaction import Redactor
 from hub.sdk.models import DeclaredLineage, Resource
 from hub.sdk.strategies import IngestResourcesStrategy
 from hub.sinks import RunSink
@@ -70,6 +75,7 @@ class HubIngestStrategy(IngestResourcesStrategy):
         progress: Progress,
         *,
         validator: Validator,
+        redactor: Redactor | None = None,
         catalog_sink=None,
         prepare_sql: Callable[[str], str] | None = None,
         sql_dialect: str | None = None,
@@ -79,6 +85,8 @@ class HubIngestStrategy(IngestResourcesStrategy):
         self.sinks = sinks
         self.progress = progress
         self.validator = validator
+        self.redactor = Redactor() if redactor is None else redactor
+        self.redacted_values = 0
         self.catalog_sink = catalog_sink
         self.prepare_sql = prepare_sql
         self.sql_dialect = sql_dialect
@@ -90,6 +98,10 @@ class HubIngestStrategy(IngestResourcesStrategy):
     def declare_resource(self, resource: Resource):
         resource = self.validator.validate_resource(resource)
         body = resource.model_dump_json(exclude_none=True)
+        # One pass of substring checks per model. Only the rare model that
+        # contains a secret is rebuilt.
+        if self.redactor(body) != body:
+            resource, body = self._without_secrets(resource)
         for sink in self.sinks:
             sink.write_resource(resource, body)
         self.progress.resources_by_type[resource.entity_type] += 1
@@ -98,6 +110,8 @@ class HubIngestStrategy(IngestResourcesStrategy):
     def declare_lineage(self, lineage: DeclaredLineage):
         lineage = self.validator.validate_lineage(lineage)
         body = lineage.model_dump_json(exclude_none=True)
+        if self.redactor(body) != body:
+            lineage, body = self._without_secrets(lineage)
         for sink in self.sinks:
             sink.write_lineage(lineage, body)
         if lineage.from_identifier.type == "tables_from_query":
@@ -107,6 +121,26 @@ class HubIngestStrategy(IngestResourcesStrategy):
 
     def finalize(self):
         self._report(force=True)
+
+    def _without_secrets(self, model):
+        """Return a copy of ``model`` with each secret replaced, and its body.
+
+        Redacting decoded strings, not the JSON text, keeps the body valid
+        JSON whatever characters a secret holds.
+        """
+        data, replaced = _redact_strings(model.model_dump(), self.redactor)
+        try:
+            clean = type(model).model_validate(data)
+        except pydantic.ValidationError:
+            # A secret inside a fixed value, such as a lineage end's type,
+            # cannot be replaced, so the run stops rather than store it.
+            raise ValidationError(
+                f"a declared {type(model).__name__} contains a credential value "
+                "where the hub cannot replace it; keep secrets out of declared "
+                "models"
+            ) from None
+        self.redacted_values += replaced
+        return clean, clean.model_dump_json(exclude_none=True)
 
     def _derive_tables(self, lineage: DeclaredLineage, body: str) -> None:
         if self.catalog_sink is None:
@@ -138,3 +172,24 @@ class HubIngestStrategy(IngestResourcesStrategy):
             if self.request_count is not None:
                 self.progress.requests = self.request_count()
             self.on_progress(self.progress)
+
+
+def _redact_strings(value: Any, redactor: Redactor) -> tuple[Any, int]:
+    """Return ``value`` with ``redactor`` applied to every string in it.
+
+    Walks dicts, keys included, and lists. The count is of strings changed.
+    """
+    if isinstance(value, str):
+        redacted = redactor(value)
+        return redacted, int(redacted != value)
+    if isinstance(value, dict):
+        items, count = {}, 0
+        for key, item in value.items():
+            key, key_count = _redact_strings(key, redactor)
+            items[key], item_count = _redact_strings(item, redactor)
+            count += key_count + item_count
+        return items, count
+    if isinstance(value, list | tuple):
+        pairs = [_redact_strings(item, redactor) for item in value]
+        return [item for item, _ in pairs], sum(count for _, count in pairs)
+    return value, 0

@@ -58,6 +58,20 @@ class Redactor:
                 text = text.replace(needle, REPLACEMENT)
         return text
 
+    def unfinished_secret(self, text: str) -> int:
+        """Return the length of the longest end of ``text`` that begins a secret.
+
+        A stream that redacts text piece by piece holds those characters back
+        until the next piece shows whether the rest of the secret follows.
+        """
+        longest = 0
+        for needle in self._needles:
+            for size in range(min(len(needle) - 1, len(text)), longest, -1):
+                if text.endswith(needle[:size]):
+                    longest = size
+                    break
+        return longest
+
     def __bool__(self) -> bool:
         return bool(self._needles)
 

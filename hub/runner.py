@@ -10,6 +10,7 @@ across a pipe.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,12 +18,15 @@ from typing import Any
 
 from hub import credentials as credential_values
 from hub.catalog import DEFAULT_STALE_THRESHOLD, display_location, now, open_catalog
+from hub.connector_streams import connector_output_to_stderr
 from hub.connectors import ConnectorEntry, load_class
 from hub.errors import (
+    AuthenticationError,
     CatalogError,
     ConnectorRunError,
     IntegrationError,
     MissingCredentialsError,
+    RunInterruptedError,
 )
 from hub.ingest import HubIngestStrategy, Progress
 from hub.paths import default_catalog_location
@@ -56,6 +60,8 @@ class RunReport:
     outputs: list[str]
     run_id: int | None = None
     error: str | None = None
+    # Strings in declared models that held a secret, stored as [redacted].
+    redacted_values: int = 0
 
     @property
     def resources(self) -> int:
@@ -99,13 +105,32 @@ class _Run:
         return [self.sync, *self.outputs]
 
 
-def open_credential_store() -> credential_values.CredentialBackend:
-    return credential_values.open_backend()
-
-
 def command_target(entry: ConnectorEntry) -> str:
     """Return how a user names this connector on the command line."""
     return entry.target if entry.origin == "file" else entry.name
+
+
+def credentials_command(entry: ConnectorEntry, profile: str) -> str:
+    """Return the ``hub credentials set`` command for one connector profile."""
+    profile_option = (
+        "" if profile == credential_values.DEFAULT_PROFILE else f" --profile {profile}"
+    )
+    return f"hub credentials set {command_target(entry)}{profile_option}"
+
+
+def point_hints_at_profile(message: str, entry: ConnectorEntry, profile: str) -> str:
+    """Make each ``hub credentials set NAME`` in ``message`` name the run's profile.
+
+    Connectors and the credential layer name the connector by its stored
+    name and may leave the profile out. The user must run the command with
+    the file path of a file connector, and with ``--profile`` for any
+    profile other than the default.
+    """
+    pattern = re.compile(
+        rf"hub credentials set {re.escape(entry.name)}(?![\w.:/-])"
+        r"(?: --profile [^\s`'\"]+)?"
+    )
+    return pattern.sub(lambda _: credentials_command(entry, profile), message)
 
 
 def prepare_credentials(
@@ -117,28 +142,17 @@ def prepare_credentials(
             entry.name, profile, fields, redactor
         )
     except MissingCredentialsError as error:
-        if entry.origin != "file":
-            raise
-        # A file connector is stored under its name but named by its path.
-        message = str(error).replace(
-            f"hub credentials set {entry.name}",
-            f"hub credentials set {entry.target}",
-        )
+        message = point_hints_at_profile(str(error), entry, profile)
         raise MissingCredentialsError(message, error.missing) from None
 
 
 def allow_hint(entry: ConnectorEntry, profile: str) -> Callable[[str], str]:
     """Build the text that tells the user how to allow one more host."""
-    profile_option = (
-        ""
-        if profile == credential_values.DEFAULT_PROFILE
-        else (f" --profile {profile}")
-    )
 
     def hint(host: str) -> str:
         return (
-            f"allow it for this profile with `hub credentials set "
-            f"{command_target(entry)}{profile_option} --allow-host {host}`"
+            f"allow it for this profile with "
+            f"`{credentials_command(entry, profile)} --allow-host {host}`"
         )
 
     return hint
@@ -158,20 +172,19 @@ def run(request: RunRequest, redactor: Redactor | None = None) -> RunReport:
     values = prepare_credentials(
         entry, request.profile, connector_class.credential_fields, redactor
     )
-    allowed = [
-        *connector_class.allowed_hosts,
-        *credential_values.allowed_hosts(entry.name, request.profile),
-    ]
+    allowed = credential_values.network_allowlist(
+        connector_class.allowed_hosts, entry.name, request.profile
+    )
 
     catalog = open_catalog(request.catalog_location or default_catalog_location())
     try:
-        state = _start(catalog, request, connector_class, values, allowed)
+        state = _start(catalog, request, connector_class, values, allowed, redactor)
         return _execute(state, connector_class, values, redactor)
     finally:
         catalog.close()
 
 
-def _start(catalog, request, connector_class, values, allowed) -> _Run:
+def _start(catalog, request, connector_class, values, allowed, redactor) -> _Run:
     entry = request.entry
     run_id = catalog.begin_run(
         entry.name, request.profile, entry.distribution, entry.version
@@ -193,6 +206,7 @@ def _start(catalog, request, connector_class, values, allowed) -> _Run:
         [sync, *outputs],
         Progress(),
         validator=Validator(strict=request.strict),
+        redactor=redactor,
         catalog_sink=sync,
         prepare_sql=connector_class.prepare_sql,
         sql_dialect=connector_class.sql_dialect,
@@ -207,13 +221,16 @@ def _start(catalog, request, connector_class, values, allowed) -> _Run:
 
 def _execute(state: _Run, connector_class, values, redactor: Redactor) -> RunReport:
     try:
-        connector = connector_class(
-            credentials=values,
-            ingest_resources_strategy=state.ingest,
-            network_call_strategy=state.network,
-        )
-        connector.start()
+        with connector_output_to_stderr(redactor):
+            connector = connector_class(
+                credentials=values,
+                ingest_resources_strategy=state.ingest,
+                network_call_strategy=state.network,
+            )
+            connector.start()
     except BaseException as error:
+        # SystemExit fails the run like any other error, because only the hub
+        # decides the exit status of `hub run` (KeyboardInterrupt gives 130).
         _fail(state, error, redactor)
 
     state.network.finalize()
@@ -221,7 +238,9 @@ def _execute(state: _Run, connector_class, values, redactor: Redactor) -> RunRep
     state.sync.summary = report.as_dict()
     try:
         state.sync.commit()
-    except CatalogError as error:
+    except (CatalogError, KeyboardInterrupt) as error:
+        # NOTE: Ctrl-C after the merge transaction commits, while the staging
+        # connection closes, records a run as failed whose data was merged.
         _fail(state, error, redactor)
     # The upload files replace the previous ones only once the catalog holds
     # the same sync, so the two never disagree after a failed merge.
@@ -242,15 +261,20 @@ def _fail(state: _Run, error: BaseException, redactor: Redactor):
     for sink in state.sinks:
         sink.abort()
 
-    name = state.request.entry.name
-    message = redactor(describe_failure(error))
+    entry, profile = state.request.entry, state.request.profile
+    message = redactor(describe_failure(error, credentials_command(entry, profile)))
+    message = point_hints_at_profile(message, entry, profile)
     report = _report(state, "failed")
     report.error = message
     state.catalog.fail_run(state.run_id, message, report.as_dict())
-    logger.info("run %d of %s failed: %s", state.run_id, name, message)
-    if not isinstance(error, Exception):
-        raise error
-    failure = ConnectorRunError(f"connector {name!r} failed: {message}")
+    logger.info("run %d of %s failed: %s", state.run_id, entry.name, message)
+    if isinstance(error, KeyboardInterrupt):
+        failure = RunInterruptedError(
+            f"run {state.run_id} of connector {entry.name!r} was interrupted; "
+            "it is recorded as failed and the catalog keeps the previous sync"
+        )
+    else:
+        failure = ConnectorRunError(f"connector {entry.name!r} failed: {message}")
     failure.report = report
     raise failure from error
 
@@ -281,14 +305,26 @@ def _report(state: _Run, status: str) -> RunReport:
             str(path) for sink in state.outputs for path in getattr(sink, "paths", [])
         ],
         run_id=state.run_id,
+        redacted_values=state.ingest.redacted_values,
     )
 
 
-def describe_failure(error: BaseException) -> str:
-    """Describe a connector's exception in one line."""
+def describe_failure(error: BaseException, credentials_hint: str = "") -> str:
+    """Describe a connector's exception in one line.
+
+    ``credentials_hint`` is the command that changes the run's credentials,
+    added to a failed sign-in whose message gives no command of its own.
+    """
+    if isinstance(error, AuthenticationError):
+        text = str(error)
+        if credentials_hint and "hub credentials set" not in text:
+            text += f"; check the stored values with `{credentials_hint}`"
+        return text
     if isinstance(error, IntegrationError):
         return str(error)
     if isinstance(error, KeyboardInterrupt):
         return "interrupted"
+    if isinstance(error, SystemExit):
+        return f"the connector called sys.exit({error.code!r})"
     text = str(error)
     return f"{type(error).__name__}: {text}" if text else type(error).__name__

@@ -75,7 +75,12 @@ def cluvio_credentials(hub, cluvio_server):
     return cluvio_server
 
 
-def run_hub_process(*args: str, env: dict | None = None, hub_path: str | None = None):
+def run_hub_process(
+    *args: str,
+    env: dict | None = None,
+    hub_path: str | None = None,
+    cwd: Path | None = None,
+):
     """Run the ``hub`` console script in a child process."""
     command = [hub_path or str(Path(sys.executable).with_name("hub")), *args]
     return subprocess.run(
@@ -84,6 +89,7 @@ def run_hub_process(*args: str, env: dict | None = None, hub_path: str | None = 
         text=True,
         timeout=120,
         env={**os.environ, **(env or {})},
+        cwd=cwd,
     )
 
 

@@ -149,8 +149,8 @@ def test_runs_shows_interrupted(filled):
 def test_runs_missing_catalog(tmp_path):
     result = invoke(runs_command, "--catalog", str(tmp_path / "none.sqlite"))
 
-    assert result.exit_code == 2
-    assert "does not exist" in result.output
+    assert result.exit_code == 0
+    assert "no catalog exists yet at" in result.output
     assert not (tmp_path / "none.sqlite").exists()
 
 
@@ -305,6 +305,15 @@ def test_lineage_needs_direction(filled):
 
     assert result.exit_code == 2
     assert "--upstream or --downstream" in result.output
+
+
+def test_lineage_help_requires_direction():
+    result = invoke(catalog_group, "lineage", "--help")
+
+    help_text = " ".join(result.output.split())
+    assert result.exit_code == 0
+    assert "Required: walk towards the sources of ID (--upstream)" in help_text
+    assert "Give a direction, --upstream or --downstream." in help_text
 
 
 def test_export_upload_format(filled, tmp_path):

@@ -2,6 +2,7 @@
 
 import inspect
 import json
+from pathlib import Path
 
 import pytest
 
@@ -108,6 +109,15 @@ HOOKS = [
     for name, function in inspect.getmembers(hookspecs, inspect.isfunction)
     if name.startswith("hub_")
 ]
+
+
+@pytest.mark.parametrize("name,function", HOOKS, ids=[name for name, _ in HOOKS])
+def test_hook_is_called(name, function):
+    # A hook the hub never calls would let a plugin implement it for nothing.
+    package = Path(hookspecs.__file__).parent
+    sources = [path.read_text() for path in package.rglob("*.py")]
+
+    assert any(f"hook.{name}(" in source for source in sources), name
 
 
 @pytest.mark.parametrize("name,function", HOOKS, ids=[name for name, _ in HOOKS])

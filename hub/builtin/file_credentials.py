@@ -20,10 +20,3 @@ def hub_open_credential_backend(name: str, config_dir: Path):
     from hub.credentials import STORE_FILE, CredentialStore
 
     return CredentialStore(config_dir / STORE_FILE)
-
-
-@hookimpl(trylast=True)
-def hub_open_credential_store(config_dir: Path):
-    from hub.credentials import open_backend
-
-    return open_backend()

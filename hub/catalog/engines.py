@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import urllib.parse
 from pathlib import Path
 
@@ -53,6 +54,48 @@ def hide_password(text: str, location: str) -> str:
         return text
     text = text.replace(password, "***")
     return text.replace(urllib.parse.quote(password, safe=""), "***")
+
+
+def reject_directory(path: Path) -> None:
+    """Raise :class:`CatalogURLError` when ``path`` names a directory."""
+    if path.is_dir():
+        raise CatalogURLError(
+            f"catalog path {str(path)!r} is a directory; give a file path, "
+            f"such as {str(path / 'catalog.sqlite')!r}"
+        )
+
+
+def read_sqlite_tables(path: Path) -> tuple[list[str], int] | None:
+    """Return an existing SQLite file's table names and ``user_version``.
+
+    Opens the file read-only, so a file that turns out to belong to another
+    program is left exactly as it was, whereas an engine from
+    :func:`sqlite_engine` switches it to WAL mode on connect. Returns None
+    when the read-only open fails for a reason other than the file's format,
+    such as a WAL file whose shared-memory file cannot be created, and leaves
+    the engine to report the error.
+    """
+    uri = f"file:{urllib.parse.quote(str(path.resolve()))}?mode=ro"
+    try:
+        connection = sqlite3.connect(uri, uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        rows = connection.execute(
+            "SELECT name FROM sqlite_master"
+            " WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+        ).fetchall()
+        user_version = connection.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.DatabaseError as error:
+        if "not a database" in str(error):
+            raise CatalogURLError(
+                f"{path} is not a SQLite database, so it cannot be a hub "
+                "catalog; choose another --catalog"
+            ) from None
+        return None
+    finally:
+        connection.close()
+    return [name for (name,) in rows], user_version
 
 
 def sqlite_engine(path: Path) -> Engine:

@@ -32,6 +32,13 @@ def run_history(catalog: Catalog, connector: str | None = None) -> list[dict]:
     return [_describe_run(row) for row in rows]
 
 
+def run_connectors(catalog: Catalog) -> list[str]:
+    """Return the names of the connectors with at least one run, sorted."""
+    query = select(runs.c.connector).distinct().order_by(runs.c.connector)
+    with catalog.read() as connection:
+        return list(connection.execute(query).scalars())
+
+
 def _describe_run(row: dict) -> dict:
     return {
         "id": row["id"],

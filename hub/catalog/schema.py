@@ -12,6 +12,7 @@ backends (SQLite also keeps ``PRAGMA user_version`` in step).
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 
 from sqlalchemy import (
     Boolean,
@@ -37,6 +38,13 @@ SCHEMA_VERSION = 2
 
 # Key of the PostgreSQL advisory lock that serialises schema creation.
 SCHEMA_LOCK_KEY = 7_402_311
+
+# The tables of a version 1 catalog, which recorded its version only in the
+# SQLite header (PRAGMA user_version).
+VERSION_1_TABLES = frozenset({"runs", "resources", "lineage"})
+
+# Tables named in the message that rejects a database of another program.
+MAX_NAMED_TABLES = 10
 
 metadata = MetaData()
 
@@ -132,17 +140,40 @@ MIGRATE_V1_TO_V2 = (
 )
 
 
+def check_hub_tables(tables: Collection[str], user_version: int, location: str):
+    """Raise :class:`CatalogURLError` for a database with another program's tables.
+
+    A database is a hub catalog when it has a ``schema_version`` table, or
+    the version 1 tables with ``user_version`` 1 (SQLite's header field). An
+    empty database passes too, because the hub creates its tables there. Any other
+    database is rejected before anything is written to it.
+    """
+    if not tables or "schema_version" in tables:
+        return
+    if user_version == 1 and VERSION_1_TABLES <= set(tables):
+        return
+    names = sorted(tables)
+    listed = ", ".join(names[:MAX_NAMED_TABLES])
+    if len(names) > MAX_NAMED_TABLES:
+        listed += f" and {len(names) - MAX_NAMED_TABLES} more"
+    raise CatalogURLError(
+        f"{location} is not a hub catalog (it has tables {listed}); "
+        "choose another --catalog"
+    )
+
+
 def ensure_schema(connection: Connection, location: str) -> None:
     """Create the schema in an empty catalog, or migrate an older one in place.
 
     Runs inside one write transaction, so two processes opening a new
-    catalog at once create it once.
+    catalog at once create it once. A database with tables of another
+    program is rejected before any write.
     """
     if connection.dialect.name == "postgresql":
         connection.execute(
             text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY}
         )
-    version = _stored_version(connection)
+    version = _stored_version(connection, location)
     if version == SCHEMA_VERSION:
         return
     if version > SCHEMA_VERSION:
@@ -160,14 +191,17 @@ def ensure_schema(connection: Connection, location: str) -> None:
     _store_version(connection)
 
 
-def _stored_version(connection: Connection) -> int:
-    if inspect(connection).has_table("schema_version"):
+def _stored_version(connection: Connection, location: str) -> int:
+    tables = inspect(connection).get_table_names()
+    user_version = 0
+    if connection.dialect.name == "sqlite":
+        user_version = connection.exec_driver_sql("PRAGMA user_version").scalar()
+    check_hub_tables(tables, user_version, location)
+    if "schema_version" in tables:
         stored = connection.execute(schema_version.select()).scalar()
         return stored or 0
-    if connection.dialect.name == "sqlite":
-        # Schema version 1 recorded itself only in the SQLite header.
-        return connection.exec_driver_sql("PRAGMA user_version").scalar()
-    return 0
+    # Past the check, tables without a schema_version table are version 1's.
+    return 1 if tables else 0
 
 
 def _store_version(connection: Connection) -> None:

@@ -19,10 +19,18 @@ from hub.catalog.engines import (
     display_location,
     hide_password,
     postgresql_engine,
+    read_sqlite_tables,
+    reject_directory,
     sqlite_engine,
 )
 from hub.catalog.records import now
-from hub.catalog.schema import ensure_schema, lineage, resources, runs
+from hub.catalog.schema import (
+    check_hub_tables,
+    ensure_schema,
+    lineage,
+    resources,
+    runs,
+)
 from hub.catalog.sync import DEFAULT_STALE_THRESHOLD, CatalogSync
 from hub.errors import CatalogError, CatalogURLError
 
@@ -31,6 +39,9 @@ logger = logging.getLogger(__name__)
 
 class Catalog:
     """A catalog database, SQLite or PostgreSQL, behind one SQLAlchemy engine."""
+
+    # What to check when the database cannot be opened.
+    open_hint = "check that the database is running and the URL is right"
 
     def __init__(self, engine: Engine, location: str):
         self.engine = engine
@@ -42,8 +53,8 @@ class Catalog:
             self.engine.dispose()
             raise CatalogURLError(
                 f"cannot open the catalog {display_location(location)!r}: "
-                f"{self._describe(error)}; check that the database is running "
-                "and the URL is right, or pass another --catalog"
+                f"{self._describe(error)}; {self.open_hint}, or pass another "
+                "--catalog"
             ) from None
         except BaseException:
             self.engine.dispose()
@@ -167,8 +178,15 @@ class Catalog:
 class SQLiteCatalog(Catalog):
     """A catalog in one SQLite file, in WAL mode with foreign keys on."""
 
+    open_hint = "check that the file is a hub catalog that you may write"
+
     def __init__(self, path: Path):
         self.path = Path(path)
+        reject_directory(self.path)
+        if self.path.exists():
+            found = read_sqlite_tables(self.path)
+            if found is not None:
+                check_hub_tables(*found, str(self.path))
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as error:

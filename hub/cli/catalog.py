@@ -29,23 +29,35 @@ profile_option = click.option(
 )
 
 
+def missing_catalog(location: str | None) -> str | None:
+    """Return the path of a SQLite catalog that does not exist yet, else None.
+
+    Queries must not create an empty catalog where no run has written one.
+    """
+    from hub.catalog import sqlite_path
+    from hub.paths import default_catalog_location
+
+    path = sqlite_path(location or default_catalog_location())
+    if path is None or path.exists():
+        return None
+    return str(path)
+
+
 @contextlib.contextmanager
 def opened_catalog(location: str | None) -> Iterator:
     """Open an existing catalog, turning hub errors into CLI errors."""
-    from hub.catalog import display_location, open_catalog, sqlite_path
+    from hub.catalog import open_catalog
     from hub.errors import CatalogURLError
     from hub.paths import default_catalog_location
 
-    location = location or default_catalog_location()
-    path = sqlite_path(location)
     with hub_errors():
-        # Queries must not create an empty catalog where none was written.
-        if path is not None and not path.exists():
+        missing = missing_catalog(location)
+        if missing is not None:
             raise CatalogURLError(
-                f"catalog {display_location(location)!r} does not exist; "
-                "run a connector with `hub run NAME` first, or pass --catalog"
+                f"no catalog exists yet at {missing}; run a connector with "
+                "`hub run NAME` first, or pass --catalog"
             )
-        catalog = open_catalog(location)
+        catalog = open_catalog(location or default_catalog_location())
         try:
             yield catalog
         finally:
@@ -60,14 +72,30 @@ def runs_command(name: str | None, location: str | None, as_json: bool) -> None:
     """Show the run history, oldest first, optionally of one connector.
 
     A run left "running" by a process that no longer exists is shown as
-    "interrupted": it was killed and changed nothing in the catalog.
+    "interrupted": it was killed and changed nothing in the catalog. When no
+    catalog file exists yet, the history is empty (exit status 0) and no
+    file is created.
     """
-    from hub.catalog.queries import run_history
+    from hub.catalog.queries import run_connectors, run_history
 
+    missing = missing_catalog(location)
+    if missing is not None:
+        if as_json:
+            echo_json([])
+        else:
+            click.echo(f"No runs recorded yet: no catalog exists yet at {missing}.")
+        return
     with opened_catalog(location) as catalog:
         history = run_history(catalog, name)
+        connectors = run_connectors(catalog) if name and not history else []
     if as_json:
         echo_json(history)
+        return
+    if connectors:
+        click.echo(
+            f"No runs of connector {name!r} recorded. "
+            f"Connectors with runs: {', '.join(connectors)}."
+        )
         return
     if not history:
         click.echo("No runs recorded yet.")
@@ -229,7 +257,8 @@ def _edge_notes(edge: dict, side: str) -> str:
 @click.option(
     "--upstream/--downstream",
     default=None,
-    help="Walk towards the sources of ID, or towards what depends on it.",
+    help="Required: walk towards the sources of ID (--upstream), or towards "
+    "what depends on it (--downstream).",
 )
 @click.option(
     "--depth",
@@ -247,7 +276,8 @@ def lineage_command(
 ) -> None:
     """Print the fresh lineage of one resource as a tree.
 
-    Upstream, a SQL query lists the external tables resolved from it.
+    Give a direction, --upstream or --downstream. Upstream, a SQL query
+    lists the external tables resolved from it.
     """
     from hub.catalog.queries import lineage_tree
 

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 from pathlib import Path
 
 import click
 
-from hub.cli.errors import hub_errors
+from hub.cli.errors import CommandError, hub_errors
 from hub.cli.output import echo_json, echo_table, human_bytes
 from hub.cli.progress import ProgressLine
 
 LOG_HANDLER_NAME = "hub-cli"
+
+# The exit status of a command stopped by Ctrl-C (SIGINT), as shells report it.
+INTERRUPTED_EXIT_CODE = 130
 
 
 @click.command("list")
@@ -100,6 +104,27 @@ def _warn_broken_plugins() -> None:
         )
 
 
+def _interrupt_exits_130(command):
+    """Exit with 130, not click's 1, when Ctrl-C stops the command.
+
+    An interrupt while the connector runs arrives as a RunInterruptedError,
+    which already carries that status. This wrapper catches the rest, such
+    as an interrupt while the connector's module imports.
+    """
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except KeyboardInterrupt:
+            raise CommandError(
+                "interrupted; `hub runs` shows whether a run was recorded",
+                INTERRUPTED_EXIT_CODE,
+            ) from None
+
+    return wrapper
+
+
 @click.command("run")
 @click.argument("connector")
 @click.option(
@@ -147,6 +172,7 @@ def _warn_broken_plugins() -> None:
     is_flag=True,
     help="Log each HTTP request and show the traceback of a failure.",
 )
+@_interrupt_exits_130
 def run_command(
     connector,
     profile,
@@ -166,15 +192,20 @@ def run_command(
     credentials are stored under its file name without .py (plus _classname
     when a class is named).
 
+    While the connector runs, what it prints goes to stderr with secret
+    values redacted, so stdout carries only the summary.
+
     Exit status: 0 on success, 1 when the connector failed, 2 for a usage or
-    configuration error.
+    configuration error, 130 when Ctrl-C interrupted the run (the run is
+    recorded as failed, and --json still prints its summary).
     """
     from hub.connectors import entry_from_file, find, is_file_spec
     from hub.redaction import Redactor, redacting_logs
     from hub.runner import RunRequest, run
 
     redactor = Redactor()
-    _configure_logging(verbose, redactor)
+    # The text summary repeats the fail-safe's warning, so its log line goes.
+    _configure_logging(verbose, redactor, hide_stale_guard=not as_json)
     with hub_errors(redactor):
         entry = (
             entry_from_file(connector) if is_file_spec(connector) else find(connector)
@@ -220,7 +251,7 @@ def _run_reporting_failure(run, request, redactor, verbose, display, as_json):
         raise
 
 
-def _configure_logging(verbose: bool, redactor) -> None:
+def _configure_logging(verbose: bool, redactor, hide_stale_guard: bool = False) -> None:
     from hub.redaction import RedactingFormatter
 
     handler = logging.StreamHandler(sys.stderr)
@@ -228,6 +259,8 @@ def _configure_logging(verbose: bool, redactor) -> None:
     handler.setFormatter(
         RedactingFormatter(redactor, "%(levelname)s %(name)s: %(message)s")
     )
+    if hide_stale_guard:
+        handler.addFilter(_is_not_stale_guard_warning)
     root = logging.getLogger()
     # Replace the handler of an earlier command in the same process.
     for old in [h for h in root.handlers if h.get_name() == LOG_HANDLER_NAME]:
@@ -238,6 +271,19 @@ def _configure_logging(verbose: bool, redactor) -> None:
     # request log line is enough.
     for noisy in ("httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _is_not_stale_guard_warning(record: logging.LogRecord) -> bool:
+    """Drop the catalog's log line for the stale fail-safe.
+
+    NOTE: this matches the text of ``StaleGuard``'s reason. Logging that line
+    at INFO in ``hub.catalog.sync`` would make the filter unnecessary.
+    """
+    return not (
+        record.name == "hub.catalog.sync"
+        and record.levelno == logging.WARNING
+        and "nothing was marked stale" in record.getMessage()
+    )
 
 
 def _echo_summary(report) -> None:
@@ -270,16 +316,33 @@ def _echo_summary(report) -> None:
 
 def _echo_catalog(catalog) -> None:
     click.echo(f"  catalog    {catalog['location']} (run {catalog['run_id']})")
+    guard = catalog.get("stale_guard")
     for kind in ("resources", "lineage"):
         counts = catalog[kind]
         click.echo(
             f"    {kind:<16} {counts['added']:,} added, {counts['changed']:,} "
-            f"changed, {counts['unchanged']:,} unchanged, {counts['stale']:,} stale"
+            f"changed, {counts['unchanged']:,} unchanged, "
+            f"{_stale_text(kind, counts, guard)}"
         )
+
+
+def _stale_text(kind: str, counts: dict, guard: dict | None) -> str:
+    if guard is None:
+        return f"{counts['stale']:,} stale"
+    # The fail-safe counts only resources, but it keeps lineage fresh too.
+    if kind == "resources":
+        return f"{guard['would_stale']:,} kept fresh by the fail-safe"
+    return "none marked stale (fail-safe)"
 
 
 def _warn_findings(report) -> None:
     """Print what the run found wrong, on stderr, after the summary."""
+    if report.redacted_values:
+        click.echo(
+            f"warning: {report.redacted_values:,} declared values contained a "
+            "secret and were redacted",
+            err=True,
+        )
     violations = report.validation.get("violations", 0)
     if violations:
         rules = ", ".join(

@@ -1,0 +1,292 @@
+"""How ``hub run`` reports failures, interrupts and hints, in a real process."""
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import run_hub_process
+from hub.credentials import env_name
+from secoda_connector_cluvio.testserver import DEFAULT_EMAIL, DEFAULT_PASSWORD
+
+EXITING_CONNECTOR = textwrap.dedent(
+    """
+    import sys
+
+    from hub.sdk import Resource, SecodaIntegration
+
+
+    class Exiting(SecodaIntegration):
+        def extract(self):
+            self.declare_resource(Resource(entity_type="chart", databuilder_id="c"))
+            sys.exit(3)
+    """
+)
+
+# Declares one resource, writes the file named by READY_FILE, then sleeps
+# until the test interrupts it.
+SLEEPING_CONNECTOR = textwrap.dedent(
+    """
+    import os
+    import pathlib
+    import time
+
+    from hub.sdk import Resource, SecodaIntegration
+
+
+    class Sleeping(SecodaIntegration):
+        def extract(self):
+            self.declare_resource(Resource(entity_type="chart", databuilder_id="c"))
+            pathlib.Path(os.environ["READY_FILE"]).write_text("ready")
+            time.sleep(60)
+    """
+)
+
+TWO_CLASSES = textwrap.dedent(
+    """
+    from hub.sdk import SecodaIntegration
+
+
+    class A(SecodaIntegration):
+        def extract(self):
+            pass
+
+
+    class B(SecodaIntegration):
+        def extract(self):
+            pass
+    """
+)
+
+# Declares as many dashboards as its "count" credential sets.
+COUNTING_CONNECTOR = textwrap.dedent(
+    """
+    from hub.sdk import CredentialField, Resource, SecodaIntegration
+
+
+    class Counting(SecodaIntegration):
+        credential_fields = (CredentialField("count", secret=False),)
+
+        def extract(self):
+            for number in range(int(self.credentials["count"])):
+                self.declare_resource(
+                    Resource(entity_type="dashboard", databuilder_id=f"d.{number}")
+                )
+    """
+)
+
+
+def write_connector(directory: Path, name: str, source: str) -> Path:
+    path = directory / f"{name}.py"
+    path.write_text(source)
+    return path
+
+
+def catalog_runs(hub_home: Path) -> list[tuple]:
+    path = hub_home / "data" / "catalog.sqlite"
+    with sqlite3.connect(path) as connection:
+        rows = connection.execute("SELECT status, error FROM runs ORDER BY id")
+        result = rows.fetchall()
+    connection.close()
+    return result
+
+
+def test_sys_exit_is_connector_failure(tmp_path, hub_home):
+    path = write_connector(tmp_path, "exiting", EXITING_CONNECTOR)
+
+    result = run_hub_process("run", str(path))
+
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "Error: connector 'exiting' failed: the connector called sys.exit(3)"
+    )
+    assert catalog_runs(hub_home) == [("failed", "the connector called sys.exit(3)")]
+
+
+def test_sys_exit_json_reports_failure(tmp_path):
+    path = write_connector(tmp_path, "exiting", EXITING_CONNECTOR)
+
+    result = run_hub_process("run", str(path), "--json")
+
+    assert result.returncode == 1
+    summary = json.loads(result.stdout)
+    assert summary["status"] == "failed"
+    assert summary["resources"] == 1
+
+
+def test_sigint_exits_130_with_summary(tmp_path, hub_home):
+    path = write_connector(tmp_path, "sleeping", SLEEPING_CONNECTOR)
+    ready = tmp_path / "ready"
+    hub = Path(sys.executable).with_name("hub")
+    process = subprocess.Popen(
+        [str(hub), "run", str(path), "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "READY_FILE": str(ready)},
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not ready.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert ready.exists(), "the connector never started"
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+    assert process.returncode == 130, stderr
+    summary = json.loads(stdout)
+    assert summary["status"] == "failed"
+    assert summary["error"] == "interrupted"
+    assert summary["resources"] == 1
+    assert "was interrupted" in stderr
+    assert "Aborted" not in stderr
+    assert catalog_runs(hub_home) == [("failed", "interrupted")]
+
+
+def test_run_help_names_exit_130():
+    result = run_hub_process("run", "--help")
+
+    assert result.returncode == 0
+    assert "130 when Ctrl-C interrupted the run" in " ".join(result.stdout.split())
+
+
+def store_cluvio(profile: str, *values: str) -> None:
+    result = run_hub_process(
+        "credentials", "set", "cluvio", "--profile", profile, *values
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_sign_in_hint_names_profile(cluvio_server):
+    store_cluvio(
+        "bad",
+        f"email={DEFAULT_EMAIL}",
+        "password=not-the-password",
+        f"base_url={cluvio_server.url}",
+        "--allow-base-url-host",
+    )
+
+    result = run_hub_process("run", "cluvio", "--profile", "bad")
+
+    assert result.returncode == 1
+    assert "sign-in failed" in result.stderr
+    assert "`hub credentials set cluvio --profile bad`" in result.stderr
+
+
+def test_missing_credentials_hint_names_profile(cluvio_server):
+    result = run_hub_process("run", "cluvio", "--profile", "other")
+
+    assert result.returncode == 2
+    assert "hub credentials set cluvio --profile other email=..." in result.stderr
+
+
+def test_allowlist_hint_names_profile(cluvio_server):
+    store_cluvio(
+        "eu",
+        f"email={DEFAULT_EMAIL}",
+        f"password={DEFAULT_PASSWORD}",
+        f"base_url={cluvio_server.url}",
+    )
+    host = cluvio_server.url.split("//")[1].split(":")[0]
+
+    result = run_hub_process("run", "cluvio", "--profile", "eu")
+
+    assert result.returncode == 1
+    assert f"hub credentials set cluvio --profile eu --allow-host {host}" in (
+        result.stderr
+    )
+
+
+def test_file_connector_hint_names_path(tmp_path):
+    path = write_connector(tmp_path, "counting", COUNTING_CONNECTOR)
+
+    result = run_hub_process("run", str(path), "--profile", "p2")
+
+    assert result.returncode == 2
+    assert f"hub credentials set {path} --profile p2 count=..." in result.stderr
+
+
+def test_stale_fail_safe_warned_once(tmp_path, monkeypatch):
+    path = write_connector(tmp_path, "counting", COUNTING_CONNECTOR)
+    variable = env_name("counting", "default", "count")
+    monkeypatch.setenv(variable, "10")
+    assert run_hub_process("run", str(path)).returncode == 0
+    monkeypatch.setenv(variable, "2")
+
+    result = run_hub_process("run", str(path))
+
+    assert result.returncode == 0, result.stderr
+    output = result.stdout + result.stderr
+    assert output.count("the run would mark 8 of 10 resources stale") == 1
+    assert "warning: the run would mark 8 of 10" in result.stderr
+    resources_line = next(
+        line
+        for line in result.stdout.splitlines()
+        if line.strip().startswith("resources") and "added" in line
+    )
+    assert resources_line.endswith("2 unchanged, 8 kept fresh by the fail-safe")
+
+
+def test_stale_fail_safe_logged_with_json(tmp_path, monkeypatch):
+    # With --json no summary text follows, so the log line is the warning.
+    path = write_connector(tmp_path, "counting", COUNTING_CONNECTOR)
+    variable = env_name("counting", "default", "count")
+    monkeypatch.setenv(variable, "10")
+    run_hub_process("run", str(path))
+    monkeypatch.setenv(variable, "2")
+
+    result = run_hub_process("run", str(path), "--json")
+
+    assert json.loads(result.stdout)["catalog"]["stale_guard"]["would_stale"] == 8
+    assert result.stderr.count("the run would mark 8 of 10 resources stale") == 1
+
+
+@pytest.mark.parametrize(
+    "source,expected",
+    [
+        (
+            "from hub.sdk import SecodaIntegration\n\n"
+            "class NoExtract(SecodaIntegration):\n    pass\n",
+            "class NoExtract in {path} is abstract because it does not "
+            "implement extract()",
+        ),
+        (TWO_CLASSES, "choose one with `hub run ./{name}:ClassName`"),
+    ],
+    ids=["abstract", "two-classes"],
+)
+def test_file_class_messages(tmp_path, source, expected):
+    path = write_connector(tmp_path, "conn", source)
+
+    result = run_hub_process("run", "./conn.py", cwd=tmp_path)
+
+    assert result.returncode == 1
+    assert expected.format(path=path.name, name=path.name) in result.stderr
+
+
+def test_show_suggests_show_command(tmp_path):
+    write_connector(tmp_path, "two", TWO_CLASSES)
+
+    result = run_hub_process("show", "./two.py", cwd=tmp_path)
+
+    assert result.returncode == 1
+    assert "choose one with `hub show ./two.py:ClassName`" in result.stderr
+
+
+def test_run_directory_is_named(tmp_path):
+    result = run_hub_process("run", str(tmp_path))
+
+    assert result.returncode == 2
+    assert f"'{tmp_path}' is a directory" in result.stderr
+    assert "connector file" in result.stderr
+    assert "does not exist" not in result.stderr
