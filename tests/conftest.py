@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from hub.cli import cli
+from hub.sdk.http import PooledNetworkStrategy
 from secoda_connector_cluvio.testserver import (
     DEFAULT_EMAIL,
     DEFAULT_PASSWORD,
@@ -98,16 +99,46 @@ def read_jsonl(path: Path) -> list[dict]:
 
 
 @contextlib.contextmanager
-def local_http_server(handler) -> Iterator[str]:
-    """Serve ``handler`` on 127.0.0.1 in a thread; yield the base URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+def serving(server):
+    """Run ``server.serve_forever`` in a thread until the block ends."""
+    # A short poll interval keeps shutdown() from waiting half a second.
     thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}
+        target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
     )
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield server
     finally:
         server.shutdown()
-        thread.join()
         server.server_close()
+        thread.join()
+
+
+@contextlib.contextmanager
+def local_http_server(handler) -> Iterator[str]:
+    """Serve ``handler`` on 127.0.0.1 in a thread; yield the base URL."""
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), handler)) as server:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+
+
+@pytest.fixture
+def sleeps():
+    """The waits of the strategies that ``make_strategy`` builds, in seconds."""
+    return []
+
+
+@pytest.fixture
+def make_strategy(sleeps):
+    """Build pooled strategies that record their waits instead of sleeping."""
+    built = []
+
+    def build(**options):
+        options.setdefault("allowed_hosts", None)
+        options.setdefault("sleep", sleeps.append)
+        strategy = PooledNetworkStrategy(**options)
+        built.append(strategy)
+        return strategy
+
+    yield build
+    for strategy in built:
+        strategy.finalize()

@@ -1,5 +1,7 @@
 """The egress allowlist rejects hosts before any connection is opened."""
 
+import socket
+
 import httpx
 import pytest
 
@@ -38,6 +40,24 @@ def test_undeclared_host_rejected_unopened():
     assert calls == []
     assert "'undeclared.example.test'" in str(error)
     assert "allowlist" in str(error)
+
+
+def test_undeclared_port_never_connected():
+    # A real listener on 127.0.0.1 and the strategy's own transport: the
+    # listener's accept queue stays empty when the request is rejected.
+    with socket.create_server(("127.0.0.1", 0), backlog=8) as listener:
+        listener.settimeout(0.3)
+        port = listener.getsockname()[1]
+        strategy = PooledNetworkStrategy(allowed_hosts=["api.example.test"])
+        try:
+            with pytest.raises(EgressDeniedError) as raised:
+                strategy.make_request("GET", f"http://127.0.0.1:{port}/")
+        finally:
+            strategy.finalize()
+
+        with pytest.raises(TimeoutError):
+            listener.accept()
+    assert f"(port {port})" in str(raised.value)
 
 
 def test_rejection_appends_allow_hint():

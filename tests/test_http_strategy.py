@@ -4,15 +4,15 @@ import contextlib
 import email.utils
 import logging
 import socket
-import threading
 from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
 
+from conftest import serving
 from hub.errors import EgressDeniedError, FatalHTTPError, RetriableHTTPError
-from hub.sdk.http import DEFAULT_TIMEOUT, PooledNetworkStrategy
+from hub.sdk.http import DEFAULT_TIMEOUT
 from hub.sdk.integration import SecodaIntegration
 from hub.sdk.retry import RetryPolicy
 from hub.sdk.strategies import NetworkCallStrategy
@@ -62,17 +62,8 @@ def scripted_server(*responses):
     server = ThreadingHTTPServer(("127.0.0.1", 0), ScriptedHandler)
     server.script = deque(responses)
     server.received = []
-    # A short poll interval keeps shutdown() from waiting half a second.
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-    )
-    thread.start()
-    try:
+    with serving(server):
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 def url_of(server, path="/"):
@@ -87,28 +78,6 @@ def host_of(server):
 def server():
     with scripted_server() as running:
         yield running
-
-
-@pytest.fixture
-def sleeps():
-    return []
-
-
-@pytest.fixture
-def make_strategy(sleeps):
-    """Build strategies that record their waits instead of sleeping."""
-    built = []
-
-    def build(**options):
-        options.setdefault("allowed_hosts", None)
-        options.setdefault("sleep", sleeps.append)
-        strategy = PooledNetworkStrategy(**options)
-        built.append(strategy)
-        return strategy
-
-    yield build
-    for strategy in built:
-        strategy.finalize()
 
 
 @pytest.fixture

@@ -5,7 +5,9 @@ subdomain of example.com, not example.com itself) or ``*.example.com:port``.
 IPv6 literals are written in brackets, as in URLs: ``[::1]:8080``.
 
 Link-local and cloud metadata addresses are rejected even with no allowlist,
-unless an entry names them exactly (a wildcard does not count).
+unless an entry names them exactly (a wildcard does not count). The URL's host
+is checked before a request is built, and the addresses a host name resolves
+to are checked again when a connection opens (see :mod:`hub.sdk.transport`).
 """
 
 from __future__ import annotations
@@ -161,14 +163,32 @@ class EgressPolicy:
                 "it is a link-local or cloud metadata address, which is only "
                 "reachable when the allowlist names it exactly"
             )
-        # TODO: a host name that resolves to a metadata address passes this
-        # check. Catching it needs the resolved address, which is only known
-        # inside a custom httpx transport or network backend.
+        # A host name that resolves to a metadata address passes here, and
+        # check_resolved rejects it once the transport has resolved it.
         if self.patterns is None:
             return None
         if any(pattern.matches(host, port) for pattern in self.patterns):
             return None
         return "it is not on the connector's allowlist of hosts"
+
+    def check_resolved(self, host: str, port: int, addresses: list[str]) -> None:
+        """Raise EgressDeniedError if ``host`` resolved to a metadata address.
+
+        ``addresses`` are what DNS returned for ``host``. An address passes
+        when it is no metadata address, or when an entry names the host or
+        that address exactly.
+        """
+        host = normalize_host(host)
+        if self._listed_exactly(host, port):
+            return
+        for address in addresses:
+            if is_metadata_host(address) and not self._listed_exactly(address, port):
+                reason = (
+                    f"it resolves to {address}, a link-local or cloud metadata "
+                    "address, which is only reachable when the allowlist names "
+                    "the host or the address exactly"
+                )
+                raise EgressDeniedError(self._message(host, port, reason))
 
     def _listed_exactly(self, host: str, port: int) -> bool:
         patterns = self.patterns or ()

@@ -1,9 +1,11 @@
 """The hub's network strategy: one pooled ``httpx.Client`` per run.
 
-Every request passes the egress allowlist before a connection is opened, is
-retried on transient failures as :class:`~hub.sdk.retry.RetryPolicy` allows,
-and follows redirects only when the connector requests it, stripping credentials on
-a hop to another origin. ``docs/http-runtime.md`` describes the behaviour.
+Every request passes the egress allowlist before a connection is opened, and
+the addresses a host name resolves to pass it again when the connection opens
+(:mod:`hub.sdk.transport`). Requests are retried on transient failures as
+:class:`~hub.sdk.retry.RetryPolicy` allows, and follow redirects only when the
+connector requests it, stripping credentials on a hop to another origin.
+``docs/http-runtime.md`` describes the behaviour.
 """
 
 from __future__ import annotations
@@ -29,6 +31,12 @@ from hub.sdk.retry import (
     may_retry_status,
 )
 from hub.sdk.strategies import NetworkCallStrategy
+from hub.sdk.transport import (
+    GuardedTransport,
+    Resolver,
+    resolve_addresses,
+    ssl_context_for,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +111,9 @@ class PooledNetworkStrategy(NetworkCallStrategy):
     ``allowed_hosts`` None turns the allowlist off and an empty collection
     rejects every host. ``secrets`` are the run's credential values: they are
     masked in the debug log and a header carrying one is dropped on a
-    cross-origin redirect. ``sleep`` and ``now`` are injectable for tests.
+    cross-origin redirect. ``sleep``, ``now`` and ``resolve`` (the DNS
+    lookup) are injectable for tests. A ``transport`` given here replaces the
+    guarded one, and with it the check of resolved addresses.
 
     ``httpx`` fixes certificate verification per client, so a request with
     other ``verify`` settings gets a second pooled client, built once.
@@ -121,6 +131,7 @@ class PooledNetworkStrategy(NetworkCallStrategy):
         now: Callable[[], float] = time.time,
         transport: httpx.BaseTransport | None = None,
         max_redirects: int = MAX_REDIRECTS,
+        resolve: Resolver = resolve_addresses,
     ):
         self.egress = EgressPolicy(allowed_hosts, allow_hint)
         self.secrets = tuple(
@@ -133,6 +144,7 @@ class PooledNetworkStrategy(NetworkCallStrategy):
         self.sleep = sleep
         self.now = now
         self.transport = transport
+        self.resolve = resolve
         self.max_redirects = max_redirects
         self.stats = HttpStats()
         self._clients: dict[bool | str, httpx.Client] = {}
@@ -175,10 +187,14 @@ class PooledNetworkStrategy(NetworkCallStrategy):
     def _client_for(self, verify: bool | str) -> httpx.Client:
         client = self._clients.get(verify)
         if client is None:
+            ssl_context = ssl_context_for(verify)
+            transport = self.transport or GuardedTransport(
+                self.egress, ssl_context=ssl_context, resolve=self.resolve
+            )
             client = httpx.Client(
-                verify=verify,
+                verify=ssl_context,
                 timeout=self.timeout,
-                transport=self.transport,
+                transport=transport,
                 follow_redirects=False,
                 cookies=_cookie_jar_that_stores_nothing(),
             )
