@@ -27,6 +27,7 @@ from hub.sdk.retry import (
     SENT_ERRORS,
     UNSENT_ERRORS,
     RetryPolicy,
+    is_certificate_error,
     may_retry_error,
     may_retry_status,
 )
@@ -312,6 +313,13 @@ class PooledNetworkStrategy(NetworkCallStrategy):
         self, request: httpx.Request, error: httpx.TransportError, attempts: int
     ) -> Exception:
         target = f"{request.method} {self.mask_url(request.url)}"
+        if is_certificate_error(error):
+            return FatalHTTPError(
+                f"{target} failed: the TLS certificate of {request.url.host!r} "
+                f"failed verification ({error}); if the server uses a private "
+                "certificate authority, pass its CA bundle as "
+                "verify='/path/to/ca.pem'"
+            )
         if isinstance(error, UNSENT_ERRORS):
             return RetriableHTTPError(
                 f"{target} failed after {attempts} attempt(s): could not connect "

@@ -2,6 +2,7 @@
 
 import email.utils
 import random
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -100,6 +101,24 @@ def may_retry_status(method: str, status_code: int) -> bool:
 
 
 def may_retry_error(method: str, error: httpx.TransportError) -> bool:
+    # A certificate that failed verification fails the same way next time.
+    if is_certificate_error(error):
+        return False
     if isinstance(error, UNSENT_ERRORS):
         return True
     return isinstance(error, SENT_ERRORS) and method.upper() in IDEMPOTENT_METHODS
+
+
+def is_certificate_error(error: BaseException) -> bool:
+    """Tell whether ``error`` comes from a TLS certificate that failed verification.
+
+    httpx chains its own error to httpcore's, which chains the ``ssl`` error.
+    """
+    seen = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
