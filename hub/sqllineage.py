@@ -8,6 +8,7 @@ template syntax, such as Cluvio's filter parameters.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import sqlglot
@@ -25,6 +26,14 @@ _NAMED_PARTS = 4
 
 # Sorts tables whose position sqlglot did not record after all the others.
 _UNKNOWN_POSITION = float("inf")
+
+# The reprs of a token and of an expression class in sqlglot's parse errors.
+_TOKEN_REPR = re.compile(
+    r"<Token token_type: TokenType\.(\w+), text: .*?, line: \d+, col: \d+, "
+    r"start: \d+, end: \d+, comments: \[.*?\]>",
+    re.DOTALL,
+)
+_CLASS_REPR = re.compile(r"<class 'sqlglot\.(?:\w+\.)*(\w+)'>")
 
 
 def tables_in_sql(sql: str, dialect: str | None = None) -> list[ExternalTable]:
@@ -111,12 +120,26 @@ def _describe_parse_error(error: ParseError, dialect: str | None) -> str:
     description = "invalid syntax"
     if error.errors:
         first = error.errors[0]
-        description = first.get("description") or description
+        description = _readable(first.get("description") or description)
         where = f" at line {first.get('line')}, column {first.get('col')}"
     return (
         f"SQL does not parse in {_dialect_name(dialect)}{where}: "
         f"{description}; check the query, or the connector's sql_dialect"
     )
+
+
+def _readable(description: str) -> str:
+    """Replace the token and class reprs in a sqlglot message with their names.
+
+    A token's repr carries its text, which for a literal is part of the query.
+    """
+    description = _TOKEN_REPR.sub(_token_name, description)
+    return _CLASS_REPR.sub(r"\1", description)
+
+
+def _token_name(match: re.Match) -> str:
+    kind = match.group(1)
+    return "the end of the query" if kind == "SENTINEL" else kind
 
 
 def _reject_unparsed(statement: exp.Expression, dialect: str | None) -> None:

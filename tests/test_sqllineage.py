@@ -257,6 +257,25 @@ def test_parse_error_omits_query_text():
     assert "secret-literal" not in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("SELECT * FROM JOIN orders", "Expected table name but got JOIN"),
+        ("SELECT a FROM", "Expected table name but got the end of the query"),
+        ("SELECT * FROM orders AS 'x' WHERE", "'this' missing for Where;"),
+    ],
+    ids=["keyword-token", "end-of-query", "expression-class"],
+)
+def test_parse_error_names_token_kind(sql, expected):
+    with pytest.raises(SQLParseError) as caught:
+        tables_in_sql(sql)
+
+    message = str(caught.value)
+    assert expected in message
+    assert "<Token" not in message
+    assert "<class" not in message
+
+
 def test_unknown_statement_raises():
     with pytest.raises(SQLParseError, match="no grammar"):
         tables_in_sql("VACUUM FULL orders", dialect="postgres")
