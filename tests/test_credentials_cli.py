@@ -412,7 +412,7 @@ def test_hub_show_cluvio_json():
     assert result.exit_code == 0, result.output
     details = json.loads(result.stdout)
     assert details["distribution"] == "secoda-connector-cluvio"
-    assert details["allowed_hosts"] == ["api.cluvio.com"]
+    assert details["allowed_hosts"] == ["api.cluvio.com", "*.cluvio.com"]
     assert details["description"].startswith("Cluvio dashboards")
     password = details["credential_fields"][1]
     assert password["name"] == "password"
@@ -423,7 +423,7 @@ def test_hub_show_table():
     result = CliRunner().invoke(show_command, ["cluvio"])
 
     assert result.exit_code == 0, result.output
-    assert "allowed hosts  api.cluvio.com" in result.stdout
+    assert "allowed hosts  api.cluvio.com, *.cluvio.com" in result.stdout
     assert "Cluvio password" in result.stdout
     assert "the API server of your account's location" in result.stdout
 

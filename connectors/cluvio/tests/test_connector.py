@@ -1,8 +1,10 @@
 """The Cluvio connector against the local Cluvio-compatible server."""
 
+import httpx
 import pytest
 
-from hub.errors import AuthenticationError, IntegrationError
+from hub.errors import AuthenticationError, EgressDeniedError, IntegrationError
+from hub.sdk.egress import EgressPolicy
 from hub.sdk.http import PooledNetworkStrategy
 from hub.sdk.strategies import IngestResourcesStrategy
 from secoda_connector_cluvio import CluvioIntegration
@@ -132,3 +134,24 @@ def test_trailing_slash_in_base_url(server, account):
     assert (
         len(collected.resources) == 1 + account.dashboard_count + account.report_count
     )
+
+
+@pytest.mark.parametrize(
+    ("host", "allowed"),
+    [
+        ("api.cluvio.com", True),
+        ("eu-api.cluvio.com", True),
+        ("api.eu.cluvio.com", True),
+        ("cluvio.com", False),
+        ("api.cluvio.com.example.test", False),
+        ("notcluvio.com", False),
+    ],
+)
+def test_allowlist_covers_cluvio_hosts(host, allowed):
+    policy = EgressPolicy(CluvioIntegration.allowed_hosts)
+
+    if allowed:
+        policy.check(httpx.URL(f"https://{host}/users/sign_in"))
+    else:
+        with pytest.raises(EgressDeniedError):
+            policy.check(httpx.URL(f"https://{host}/users/sign_in"))

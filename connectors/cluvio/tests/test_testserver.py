@@ -455,6 +455,7 @@ def generated_reports():
 
 
 def test_keep_alive_reuses_connection(server, account):
+    server.reset_counts()
     connection = http.client.HTTPConnection(
         "127.0.0.1", server.port, timeout=REQUEST_TIMEOUT
     )
@@ -478,6 +479,9 @@ def test_keep_alive_reuses_connection(server, account):
     finally:
         connection.close()
 
+    assert server.request_count == 21
+    assert server.connection_count == 1
+
 
 def test_response_headers_complete(server, token):
     connection = http.client.HTTPConnection(
@@ -499,14 +503,18 @@ def test_request_count_and_reset(server, token):
     server.reset_counts()
 
     assert server.request_count == 0
+    assert server.connection_count == 0
     request_json(server.port, "GET", "/dashboards", token=token)
     request_json(server.port, "GET", "/dashboards", token=token)
     request_json(server.port, "GET", "/datasources", token=token)
     assert server.request_count == 3
+    # request_json opens a new connection for every request.
+    assert server.connection_count == 3
     assert server.requests_by_path == {"GET /dashboards": 2, "GET /datasources": 1}
 
     server.reset_counts()
     assert server.request_count == 0
+    assert server.connection_count == 0
     assert server.requests_by_path == {}
 
 

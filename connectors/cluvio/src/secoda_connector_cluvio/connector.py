@@ -41,9 +41,13 @@ class CluvioIntegration(SecodaIntegration):
             default=DEFAULT_BASE_URL,
         ),
     )
-    # NOTE: Cluvio runs US and EU deployments, but the EU API host name is not
-    # in the public material read so far; EU accounts set ``base_url``.
-    allowed_hosts = ("api.cluvio.com",)
+    # Cluvio serves accounts from a US and an EU deployment, each with its own
+    # servers. api.cluvio.com is the documented default. NOTE: the EU API host
+    # name is not in the public material read so far, so the wildcard allows
+    # every host under cluvio.com: that covers both deployments and keeps the
+    # password and token inside Cluvio's own domain. An EU account sets
+    # ``base_url`` to its API server and needs no --allow-host.
+    allowed_hosts = ("api.cluvio.com", "*.cluvio.com")
 
     # Report SQL carries Cluvio's filter parameters, which the hub's SQL
     # parser must see as plain SQL.

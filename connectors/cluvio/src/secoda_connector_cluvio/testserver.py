@@ -842,7 +842,16 @@ class _ServerState:
         self._tokens: set[str] = set()
         self._lock = threading.Lock()
         self._request_count = 0
+        self._connection_count = 0
         self._requests_by_path: Counter[str] = Counter()
+
+    def count_connection(self) -> None:
+        with self._lock:
+            self._connection_count += 1
+
+    def connection_count(self) -> int:
+        with self._lock:
+            return self._connection_count
 
     def count_request(self, method: str, path: str) -> None:
         with self._lock:
@@ -860,6 +869,7 @@ class _ServerState:
     def reset_counts(self) -> None:
         with self._lock:
             self._request_count = 0
+            self._connection_count = 0
             self._requests_by_path.clear()
 
     def credentials_match(self, email: str, password: str) -> bool:
@@ -904,6 +914,7 @@ class _CluvioHTTPServer(ThreadingHTTPServer):
         self.server_port = port
 
     def process_request(self, request, client_address) -> None:
+        self.state.count_connection()
         with self._connections_lock:
             self._connections.add(request)
         super().process_request(request, client_address)
@@ -1200,12 +1211,17 @@ class CluvioTestServer:
         return self._state.request_count()
 
     @property
+    def connection_count(self) -> int:
+        """Number of TCP connections accepted since start or the last reset_counts()."""
+        return self._state.connection_count()
+
+    @property
     def requests_by_path(self) -> dict[str, int]:
         """Request counts keyed by ``"<METHOD> <path>"``, without query strings."""
         return self._state.requests_by_path()
 
     def reset_counts(self) -> None:
-        """Set request_count to 0 and clear requests_by_path."""
+        """Set request_count and connection_count to 0 and clear requests_by_path."""
         self._state.reset_counts()
 
     def start(self) -> CluvioTestServer:
