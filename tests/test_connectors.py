@@ -2,6 +2,8 @@
 
 import inspect
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -93,6 +95,46 @@ def test_list_shows_cluvio(hub):
     rows = {row["name"]: row for row in json.loads(result.stdout)}
     assert rows["cluvio"]["distribution"] == "secoda-connector-cluvio"
     assert rows["cluvio"]["status"] == "ok"
+
+
+# Runs one hub command in a fresh interpreter and reports what it imported.
+IMPORT_PROBE = """
+import json, sys
+from click.testing import CliRunner
+from hub.cli import cli
+
+result = CliRunner().invoke(cli, sys.argv[1:])
+watched = ("secoda_connector_cluvio", "pydantic", "httpx")
+imported = sorted(
+    name for name in sys.modules if name.split(".")[0] in watched
+)
+print(json.dumps({"exit_code": result.exit_code, "imported": imported}))
+"""
+
+
+def imports_of(*args):
+    completed = subprocess.run(
+        [sys.executable, "-c", IMPORT_PROBE, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return json.loads(completed.stdout.splitlines()[-1])
+
+
+def test_list_imports_no_connector():
+    probe = imports_of("list", "--json")
+
+    assert probe["exit_code"] == 0
+    assert probe["imported"] == []
+
+
+def test_list_check_imports_connector():
+    probe = imports_of("list", "--check", "--json")
+
+    assert probe["exit_code"] == 0
+    assert "secoda_connector_cluvio.connector" in probe["imported"]
 
 
 def test_blocked_connector_is_hidden(hub, monkeypatch):

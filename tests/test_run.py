@@ -50,6 +50,41 @@ def test_run_json_counts_match_account(hub, cluvio_credentials, cluvio_account):
     assert summary["catalog"]["resources"]["added"] == 1 + dashboards + reports
 
 
+def test_run_keeps_one_connection(hub, cluvio_credentials, cluvio_account):
+    result = hub("run", "cluvio", "--json")
+
+    assert result.exit_code == 0, result.output
+    requests = json.loads(result.stdout)["http"]["requests"]
+    assert requests == cluvio_account.dashboard_count + 2
+    assert cluvio_credentials.request_count == requests
+    # The runner's pooled client keeps the connection alive for the whole run.
+    assert cluvio_credentials.connection_count == 1
+
+
+def test_progress_line_ends_with_totals(hub, cluvio_credentials, cluvio_account):
+    result = hub("run", "cluvio", "--progress")
+
+    assert result.exit_code == 0, result.output
+    resources = 1 + cluvio_account.dashboard_count + cluvio_account.report_count
+    lineage = cluvio_account.dashboard_count + 2 * cluvio_account.report_count
+    requests = cluvio_account.dashboard_count + 2
+    final = (
+        f"\rcluvio: {resources:,} resources, {lineage:,} lineage edges, "
+        f"{requests:,} requests,"
+    )
+    assert final in result.stderr
+    # The line is blanked before the summary is printed on stdout.
+    assert result.stderr.endswith("\r")
+    assert result.stdout.startswith("cluvio 0.1.0 (profile default): succeeded")
+
+
+def test_no_progress_line_by_default(hub, cluvio_credentials):
+    result = hub("run", "cluvio")
+
+    assert result.exit_code == 0, result.output
+    assert "\r" not in result.stderr
+
+
 def test_run_writes_catalog(hub, hub_home, cluvio_credentials, cluvio_account):
     assert hub("run", "cluvio").exit_code == 0
 

@@ -750,8 +750,8 @@ def test_strategy_modules_differ(hub_results, secodadk_results):
 def test_pooled_strategy_reuses_connection(
     listing_server, hub_results, secodadk_results
 ):
-    # TODO: check through a real ``hub run`` that the runner passes this
-    # strategy. This test covers the strategy alone.
+    # This covers the strategy alone. test_run.py::test_run_keeps_one_connection
+    # checks that a real ``hub run`` sends every request through it.
     strategy = PooledNetworkStrategy(allowed_hosts=["127.0.0.1"])
     ports = []
     try:
