@@ -483,6 +483,33 @@ def test_keep_alive_reuses_connection(server, account):
     assert server.connection_count == 1
 
 
+def test_large_keep_alive_responses_not_delayed():
+    # A listing of 200 dashboards is about 40 KB, so it leaves in several
+    # writes. With Nagle's algorithm on, the client's delayed ACK holds the
+    # last segment back for about 40 ms on every request of a kept-alive
+    # connection; with TCP_NODELAY each request takes about a millisecond.
+    large = generate_account(200, seed=1)
+    with CluvioTestServer(large, email=EMAIL, password=PASSWORD) as running:
+        connection = http.client.HTTPConnection(
+            "127.0.0.1", running.port, timeout=REQUEST_TIMEOUT
+        )
+        try:
+            connection.request("POST", "/users/sign_in", body=credentials())
+            token = json.loads(connection.getresponse().read())["token"]
+            durations = []
+            for _ in range(20):
+                started = time.perf_counter()
+                connection.request("GET", "/dashboards", headers={"token": token})
+                body = connection.getresponse().read()
+                durations.append(time.perf_counter() - started)
+        finally:
+            connection.close()
+
+    assert len(body) > 16 * 1024
+    assert sorted(durations)[len(durations) // 2] < 0.02
+    assert running.connection_count == 1
+
+
 def test_response_headers_complete(server, token):
     connection = http.client.HTTPConnection(
         "127.0.0.1", server.port, timeout=REQUEST_TIMEOUT
