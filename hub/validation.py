@@ -175,12 +175,16 @@ class Validator:
 
     def validate_resource(self, resource: Resource) -> Resource:
         """Check one resource, then return it with normalised ids."""
-        self.check_resource(resource)
+        # An id that normalisation would change breaks a rule, so a resource
+        # without violations is returned as it is, without normalising again.
+        if not self.check_resource(resource):
+            return resource
         return normalize_resource(resource)
 
     def validate_lineage(self, lineage: DeclaredLineage) -> DeclaredLineage:
         """Check one lineage edge, then return it with normalised internal ends."""
-        self.check_lineage(lineage)
+        if not self.check_lineage(lineage):
+            return lineage
         return normalize_lineage(lineage)
 
     def summary(self) -> dict:

@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+import sqlalchemy
 
 from hub.catalog import (
     BATCH_SIZE,
@@ -271,6 +272,18 @@ def test_duplicate_across_batches_counted(catalog):
     assert {row["title"] for row in catalog.resources("conn", "default")} == {"again"}
 
 
+def test_duplicate_examples_sorted(catalog):
+    _, writer = open_run(catalog)
+    for identifier in ["b", "a", "c", "b", "a", "b"]:
+        model = resource(identifier)
+        writer.write_resource(model, body(model))
+    writer.commit()
+
+    assert writer.result.duplicates.count == 3
+    assert writer.result.duplicates.examples == ["a", "b"]
+    assert writer.result.resources.added == 3
+
+
 def test_lineage_is_stored_once(catalog):
     _, writer = open_run(catalog)
     for model in (resource("a"), resource("b")):
@@ -292,6 +305,22 @@ def test_dangling_end_flagged_unresolved(catalog):
     assert result.unresolved_edges == 1
     assert bool(rows["ghost"]["unresolved"]) is True
     assert bool(rows["a"]["unresolved"]) is False
+
+
+def test_external_end_never_dangles(catalog):
+    _, writer = open_run(catalog)
+    writer.write_resource(resource("a"), body(resource("a")))
+    # An external table spelled like a missing resource id is still external.
+    model = DeclaredLineage(
+        from_identifier=ExternalTable(table="ghost"),
+        to_identifier=InternalResource(databuilder_id="a"),
+    )
+    writer.write_lineage(model, body(model))
+    writer.commit()
+
+    assert writer.result.dangling.count == 0
+    assert writer.result.unresolved_edges == 0
+    assert bool(catalog.lineage("conn", "default")[0]["unresolved"]) is False
 
 
 def test_dangling_end_invents_no_resource(catalog):
@@ -484,3 +513,68 @@ def test_locked_merge_raises_catalog_error(tmp_path, monkeypatch):
     finally:
         blocker.close()
         opened.close()
+
+
+def catalog_indexes(catalog):
+    with catalog.read() as connection:
+        rows = connection.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'index'"
+            " AND name NOT LIKE 'sqlite_autoindex%'"
+        )
+        return sorted(name for (name,) in rows)
+
+
+@pytest.fixture
+def statements(sqlite_catalog):
+    """The SQL statements the SQLite catalog's engine runs from now on."""
+    executed = []
+
+    def record(connection, cursor, statement, *arguments):
+        executed.append(statement)
+
+    sqlalchemy.event.listen(sqlite_catalog.engine, "before_cursor_execute", record)
+    yield executed
+    sqlalchemy.event.remove(sqlite_catalog.engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def sqlite_catalog(tmp_path):
+    opened = SQLiteCatalog(tmp_path / "catalog.sqlite")
+    yield opened
+    opened.close()
+
+
+def test_bulk_load_rebuilds_indexes(sqlite_catalog, statements, monkeypatch):
+    monkeypatch.setattr("hub.catalog.merge.BULK_LOAD_MIN_ROWS", 2)
+    before = catalog_indexes(sqlite_catalog)
+    sync(sqlite_catalog, ["a", "b", "c"], edges=[("a", "b"), ("b", "c")])
+
+    dropped = [text for text in statements if "DROP INDEX" in text]
+    assert len(dropped) == 3
+    assert catalog_indexes(sqlite_catalog) == before
+    assert len(sqlite_catalog.lineage("conn", "default")) == 2
+
+
+def test_small_sync_keeps_indexes(sqlite_catalog, statements, monkeypatch):
+    monkeypatch.setattr("hub.catalog.merge.BULK_LOAD_MIN_ROWS", 2)
+    sync(sqlite_catalog, ["a", "b", "c"])
+    statements.clear()
+    # Two added rows are fewer than the three the table holds.
+    sync(sqlite_catalog, ["a", "b", "c", "d", "e"])
+
+    assert not [text for text in statements if "DROP INDEX" in text]
+
+
+def test_failed_bulk_load_keeps_indexes(sqlite_catalog, monkeypatch):
+    monkeypatch.setattr("hub.catalog.merge.BULK_LOAD_MIN_ROWS", 2)
+    before = catalog_indexes(sqlite_catalog)
+
+    def fail(index, connection):
+        raise sqlalchemy.exc.OperationalError("CREATE INDEX", {}, Exception("full"))
+
+    monkeypatch.setattr(sqlalchemy.Index, "create", fail)
+    with pytest.raises(CatalogError, match="full"):
+        sync(sqlite_catalog, ["a", "b", "c"])
+
+    assert catalog_indexes(sqlite_catalog) == before
+    assert sqlite_catalog.resources("conn", "default") == []

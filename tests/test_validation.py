@@ -374,3 +374,34 @@ def test_validate_lineage_returns_normalized():
 def test_validate_resource_valid_is_same():
     resource = table()
     assert Validator().validate_resource(resource) is resource
+
+
+def test_validate_lineage_valid_is_same():
+    lineage = edge(TABLE, INTERNAL)
+    assert Validator().validate_lineage(lineage) is lineage
+
+
+# Ids that normalisation changes, and the valid models built around them.
+UNNORMALIZED_IDS = ["orders ", " orders", "orders\u00a0", DECOMPOSED, "\tx\n"]
+
+
+@pytest.mark.parametrize("identifier", UNNORMALIZED_IDS)
+def test_normalized_resource_had_violation(identifier):
+    # validate_resource skips normalising a resource without violations, so
+    # every resource that normalising changes must break a rule.
+    for resource in (
+        table(databuilder_id=identifier),
+        Resource(
+            entity_type="column", databuilder_id="c", parent_databuilder_id=identifier
+        ),
+    ):
+        assert normalize_resource(resource) is not resource
+        assert UNNORMALIZED_ID in rules(resource_violations(resource))
+
+
+@pytest.mark.parametrize("identifier", UNNORMALIZED_IDS)
+def test_normalized_lineage_had_violation(identifier):
+    end = InternalResource(databuilder_id=identifier)
+    for lineage in (edge(end, INTERNAL), edge(TABLE, end)):
+        assert normalize_lineage(lineage) is not lineage
+        assert UNNORMALIZED_ID in rules(lineage_violations(lineage))

@@ -15,8 +15,12 @@ from hub.errors import CatalogURLError
 # Seconds a writer waits for another run's merge before failing.
 BUSY_TIMEOUT_SECONDS = 60
 
-# Page cache per SQLite database of a connection, in KiB.
+# Page caches of a SQLite connection, in KiB: for the catalog file, for the
+# temp database that contains a run's staging, and for the catalog while a
+# merge rebuilds its indexes (see ``hub.catalog.merge``).
 SQLITE_CACHE_KIB = 32 * 1024
+SQLITE_TEMP_CACHE_KIB = 8 * 1024
+SQLITE_REBUILD_CACHE_KIB = 8 * 1024
 
 POSTGRESQL_SCHEMES = ("postgresql", "postgresql+psycopg")
 
@@ -116,10 +120,11 @@ def _configure_sqlite(dbapi_connection, connection_record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA foreign_keys = ON")
-    # 32 MiB page caches for the file and the staging tables (negative sizes
-    # are KiB): larger batches of pages per write, and a fixed memory bound.
+    # Fixed page caches bound the memory (negative sizes are KiB). The file's
+    # is larger, for larger batches of pages per write; the temp database's
+    # staging tables are mostly read and written in order.
     cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
-    cursor.execute(f"PRAGMA temp.cache_size = -{SQLITE_CACHE_KIB}")
+    cursor.execute(f"PRAGMA temp.cache_size = -{SQLITE_TEMP_CACHE_KIB}")
     cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
     cursor.close()
 

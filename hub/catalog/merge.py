@@ -8,9 +8,14 @@ declared. An unchanged sync therefore costs lookups, not writes.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, text
+import contextlib
+from collections.abc import Iterator
 
-from hub.catalog.records import Examples, StaleGuard, SyncCounts
+from sqlalchemy import Connection, func, select, text
+
+from hub.catalog.engines import SQLITE_CACHE_KIB, SQLITE_REBUILD_CACHE_KIB
+from hub.catalog.records import StaleGuard, SyncCounts
+from hub.catalog.schema import metadata
 from hub.catalog.staging import LINEAGE_COLUMNS, RESOURCE_COLUMNS
 
 # Per table: its staging table, key column, copied columns and the column
@@ -25,6 +30,11 @@ TABLES = {
     ),
 }
 
+# Rows a SQLite merge must add to a table before it rebuilds the table's
+# secondary indexes instead of inserting into them. An estimate: below it,
+# the index pages an insert touches mostly stay in the page cache.
+BULK_LOAD_MIN_ROWS = 100_000
+
 
 def lock_profile(connection: Connection, connector: str, profile: str) -> None:
     """Serialise merges of one profile on PostgreSQL; SQLite has one writer."""
@@ -33,36 +43,6 @@ def lock_profile(connection: Connection, connector: str, profile: str) -> None:
             text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
             {"key": f"{connector}\n{profile}"},
         )
-
-
-def resolve_lineage(connection: Connection) -> tuple[Examples, int]:
-    """Flag staged edges with an undeclared internal end; return the dangling ids.
-
-    Returns the dangling ends (distinct ids, with examples) and the number of
-    edges flagged unresolved.
-    """
-    missing = (
-        "{end}_type = 'internal_resource' AND NOT EXISTS (SELECT 1 FROM"
-        " staged_resources s WHERE s.databuilder_id = staged_lineage.{end}_ref)"
-    )
-    condition = f"({missing.format(end='from')}) OR ({missing.format(end='to')})"
-    flagged = connection.exec_driver_sql(
-        f"UPDATE staged_lineage SET unresolved = TRUE WHERE {condition}"
-    ).rowcount
-
-    dangling = Examples()
-    ends = connection.exec_driver_sql(
-        "SELECT DISTINCT ref FROM ("
-        " SELECT from_ref AS ref FROM staged_lineage"
-        " WHERE unresolved AND from_type = 'internal_resource'"
-        " UNION ALL SELECT to_ref FROM staged_lineage"
-        " WHERE unresolved AND to_type = 'internal_resource') ends"
-        " WHERE NOT EXISTS (SELECT 1 FROM staged_resources s"
-        " WHERE s.databuilder_id = ends.ref) ORDER BY ref"
-    )
-    for (ref,) in ends:
-        dangling.add(ref)
-    return dangling, flagged
 
 
 def count_changes(connection: Connection, table: str, key: dict) -> SyncCounts:
@@ -87,53 +67,104 @@ def count_changes(connection: Connection, table: str, key: dict) -> SyncCounts:
     )
 
 
-def check_stale_share(
-    connection: Connection, key: dict, threshold: float
-) -> StaleGuard | None:
-    """Return a guard when staling would pass ``threshold`` of fresh resources."""
-    fresh = connection.execute(
+def count_fresh(connection: Connection, table: str, key: dict) -> int:
+    """Return how many of the profile's rows in ``table`` are fresh."""
+    return connection.execute(
         text(
-            "SELECT COUNT(*) FROM resources WHERE connector = :connector"
+            f"SELECT COUNT(*) FROM {table} WHERE connector = :connector"
             " AND profile = :profile AND NOT stale"
         ),
         key,
     ).scalar_one()
-    would_stale = connection.execute(
-        text(f"SELECT COUNT(*) FROM resources t WHERE {_undeclared('resources')}"),
-        key,
-    ).scalar_one()
+
+
+def count_undeclared(fresh: int, counts: SyncCounts) -> int:
+    """Return how many of ``fresh`` rows the run did not declare.
+
+    Staged keys are unique, so every declared key that matched a fresh row
+    (matched minus restored) accounts for exactly one of them.
+    """
+    return fresh - (counts.changed + counts.unchanged - counts.restored)
+
+
+def check_stale_share(
+    would_stale: int, fresh: int, threshold: float
+) -> StaleGuard | None:
+    """Return a guard when staling would pass ``threshold`` of fresh resources."""
     guard = StaleGuard(would_stale, fresh, threshold)
     return guard if would_stale and guard.share > threshold else None
 
 
-def upsert(connection: Connection, table: str, key: dict, run_id: int) -> None:
-    """Insert new rows, rewrite changed ones and make declared stale rows fresh."""
+def upsert(
+    connection: Connection, table: str, key: dict, run_id: int, counts: SyncCounts
+) -> None:
+    """Insert new rows, rewrite changed ones and make declared stale rows fresh.
+
+    ``counts`` are the run's counts from :func:`count_changes`. Each statement
+    runs only when they show that it has rows to change.
+    """
     staged, id_column, columns, content = TABLES[table]
     parameters = {**key, "run_id": run_id}
     names = ", ".join(columns)
     updates = ", ".join(f"{name} = excluded.{name}" for name in columns[1:])
-    connection.execute(
-        text(
-            f"INSERT INTO {table} (connector, profile, {names},"
-            " first_run_id, changed_run_id, stale)"
-            f" SELECT :connector, :profile, {names}, :run_id, :run_id, FALSE"
-            f" FROM {staged} WHERE TRUE ORDER BY {id_column}"
-            f" ON CONFLICT (connector, profile, {id_column}) DO UPDATE SET {updates},"
-            " changed_run_id = excluded.changed_run_id,"
-            " stale = FALSE, stale_run_id = NULL"
-            f" WHERE {table}.{content} <> excluded.{content}"
-        ),
-        parameters,
-    )
-    # Stale rows declared again with unchanged content skipped the update.
-    connection.execute(
-        text(
-            f"UPDATE {table} SET stale = FALSE, stale_run_id = NULL"
-            " WHERE connector = :connector AND profile = :profile AND stale"
-            f" AND {id_column} IN (SELECT {id_column} FROM {staged})"
-        ),
-        parameters,
-    )
+    if counts.added or counts.changed:
+        with _bulk_load(connection, table, counts.added):
+            connection.execute(
+                text(
+                    f"INSERT INTO {table} (connector, profile, {names},"
+                    " first_run_id, changed_run_id, stale)"
+                    f" SELECT :connector, :profile, {names}, :run_id, :run_id, FALSE"
+                    f" FROM {staged} WHERE TRUE ORDER BY {id_column}"
+                    f" ON CONFLICT (connector, profile, {id_column}) DO UPDATE"
+                    f" SET {updates}, changed_run_id = excluded.changed_run_id,"
+                    " stale = FALSE, stale_run_id = NULL"
+                    f" WHERE {table}.{content} <> excluded.{content}"
+                ),
+                parameters,
+            )
+    if counts.restored:
+        # Stale rows declared again with unchanged content skipped the update.
+        connection.execute(
+            text(
+                f"UPDATE {table} SET stale = FALSE, stale_run_id = NULL"
+                " WHERE connector = :connector AND profile = :profile AND stale"
+                f" AND {id_column} IN (SELECT {id_column} FROM {staged})"
+            ),
+            parameters,
+        )
+
+
+@contextlib.contextmanager
+def _bulk_load(connection: Connection, table: str, added: int) -> Iterator[None]:
+    """Drop ``table``'s secondary indexes for a large insert, then rebuild them.
+
+    Rows arrive in key order, which an index on another column receives as
+    random keys: once that index outgrows the page cache, each row costs a
+    page read and write. Rebuilding sorts once instead, and pays off when the
+    insert adds more rows than the table contains. On PostgreSQL, ``DROP
+    INDEX`` would block every reader of the table until the merge commits, so
+    only SQLite, whose readers keep their WAL snapshot, does this.
+    """
+    indexes = []
+    if connection.dialect.name == "sqlite" and added >= BULK_LOAD_MIN_ROWS:
+        existing = connection.execute(
+            select(func.count()).select_from(metadata.tables[table])
+        ).scalar_one()
+        if added > existing:
+            indexes = sorted(metadata.tables[table].indexes, key=lambda i: i.name)
+    for index in indexes:
+        index.drop(connection)
+    yield
+    if not indexes:
+        return
+
+    # A failed insert skips this, and the rollback restores the indexes.
+    # SQLite sizes a sort's memory by the page cache, which the insert has
+    # filled, so a small cache during the rebuild keeps the peak memory down.
+    connection.exec_driver_sql(f"PRAGMA main.cache_size = -{SQLITE_REBUILD_CACHE_KIB}")
+    for index in indexes:
+        index.create(connection)
+    connection.exec_driver_sql(f"PRAGMA main.cache_size = -{SQLITE_CACHE_KIB}")
 
 
 def mark_stale(connection: Connection, table: str, key: dict, run_id: int) -> int:
@@ -146,7 +177,7 @@ def mark_stale(connection: Connection, table: str, key: dict, run_id: int) -> in
     ).rowcount
 
 
-def _undeclared(table: str, alias: str = "t") -> str:
+def _undeclared(table: str, alias: str) -> str:
     staged, id_column, _, _ = TABLES[table]
     return (
         "connector = :connector AND profile = :profile AND NOT stale"

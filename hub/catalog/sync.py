@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 
 from hub.catalog import merge
 from hub.catalog.engines import IMMEDIATE, display_location
-from hub.catalog.records import Examples, SyncResult, digest, lineage_ref, now
+from hub.catalog.records import SyncResult, digest, lineage_ref, now
 from hub.catalog.schema import runs
 from hub.catalog.staging import (
     LINEAGE_COLUMNS,
@@ -21,7 +21,8 @@ from hub.catalog.staging import (
     StagingWriter,
     create_staging,
     discard_staging,
-    index_staging,
+    find_dangling,
+    sort_staging,
 )
 from hub.errors import CatalogError
 from hub.sdk.models import DeclaredLineage, Resource
@@ -66,28 +67,25 @@ class CatalogSync:
         self.connection = catalog.engine.connect()
         create_staging(self.connection)
         self._resources = StagingWriter(
-            self.connection, "staged_resources", RESOURCE_COLUMNS
+            self.connection, "declared_resources", RESOURCE_COLUMNS
         )
         self._lineage = StagingWriter(
-            self.connection, "staged_lineage", LINEAGE_COLUMNS
+            self.connection, "declared_lineage", LINEAGE_COLUMNS
         )
-        self._duplicates = Examples()
-        self._resource_batch: dict[str, tuple] = {}
-        self._lineage_batch: dict[str, tuple] = {}
+        # Repeated keys are kept here and resolved when staging is sorted.
+        self._resource_batch: list[tuple] = []
+        self._lineage_batch: list[tuple] = []
 
     def write_resource(self, resource: Resource, body: str) -> None:
-        identifier = resource.databuilder_id
-        if identifier in self._resource_batch:
-            self._duplicates.add(identifier)
-            # Re-inserting moves the later declaration to the batch's end.
-            del self._resource_batch[identifier]
-        self._resource_batch[identifier] = (
-            identifier,
-            resource.entity_type,
-            resource.parent_databuilder_id,
-            resource.title,
-            body,
-            digest(body),
+        self._resource_batch.append(
+            (
+                resource.databuilder_id,
+                resource.entity_type,
+                resource.parent_databuilder_id,
+                resource.title,
+                body,
+                digest(body),
+            )
         )
         if len(self._resource_batch) >= BATCH_SIZE:
             self._flush_resources()
@@ -112,13 +110,17 @@ class CatalogSync:
         self._flush_resources()
         self._flush_lineage()
         try:
-            # Indexing touches only this connection's temp tables, so it runs
+            # Sorting touches only this connection's temp tables, so it runs
             # before the merge takes the catalog's write lock.
-            with self._database_errors("indexing the staged models of"):
-                index_staging(self.connection, self._duplicates)
+            with self._database_errors("sorting the staged models of"):
+                duplicates = sort_staging(self.connection, self._resources.rows)
+                dangling, unresolved = find_dangling(self.connection)
+            result = SyncResult(
+                duplicates=duplicates, dangling=dangling, unresolved_edges=unresolved
+            )
             connection = self.connection.execution_options(**{IMMEDIATE: True})
             with self._database_errors("merging"), connection.begin():
-                self.result = self._merge(connection)
+                self.result = self._merge(connection, result)
                 self.summary["catalog"] = self.result.as_dict()
                 self._record_success(connection)
         finally:
@@ -129,30 +131,31 @@ class CatalogSync:
         self._lineage_batch.clear()
         self._close()
 
-    def _merge(self, connection) -> SyncResult:
+    def _merge(self, connection, result: SyncResult) -> SyncResult:
         merge.lock_profile(connection, **self.key)
-        dangling, unresolved = merge.resolve_lineage(connection)
-        result = SyncResult(
-            resources=merge.count_changes(connection, "resources", self.key),
-            lineage=merge.count_changes(connection, "lineage", self.key),
-            duplicates=self._duplicates,
-            dangling=dangling,
-            unresolved_edges=unresolved,
-        )
+        result.resources = merge.count_changes(connection, "resources", self.key)
+        result.lineage = merge.count_changes(connection, "lineage", self.key)
+        counts = {"resources": result.resources, "lineage": result.lineage}
+        fresh = {
+            table: merge.count_fresh(connection, table, self.key) for table in counts
+        }
+        undeclared = {
+            table: merge.count_undeclared(fresh[table], table_counts)
+            for table, table_counts in counts.items()
+        }
         if not self.allow_mass_stale:
             result.stale_guard = merge.check_stale_share(
-                connection, self.key, self.stale_threshold
+                undeclared["resources"], fresh["resources"], self.stale_threshold
             )
-        for table in ("resources", "lineage"):
-            merge.upsert(connection, table, self.key, self.run_id)
+        for table, table_counts in counts.items():
+            merge.upsert(connection, table, self.key, self.run_id, table_counts)
 
         if result.stale_guard is None:
-            result.resources.stale = merge.mark_stale(
-                connection, "resources", self.key, self.run_id
-            )
-            result.lineage.stale = merge.mark_stale(
-                connection, "lineage", self.key, self.run_id
-            )
+            for table, table_counts in counts.items():
+                if undeclared[table]:
+                    table_counts.stale = merge.mark_stale(
+                        connection, table, self.key, self.run_id
+                    )
         else:
             logger.warning(
                 "run %d of %s (profile %s): %s",
@@ -178,27 +181,29 @@ class CatalogSync:
 
     def _add_edge(self, lineage, body, key, derived_from) -> None:
         source, target = lineage.from_identifier, lineage.to_identifier
-        self._lineage_batch[key] = (
-            key,
-            source.type,
-            lineage_ref(source),
-            target.type,
-            lineage_ref(target),
-            body,
-            derived_from,
+        self._lineage_batch.append(
+            (
+                key,
+                source.type,
+                lineage_ref(source),
+                target.type,
+                lineage_ref(target),
+                body,
+                derived_from,
+            )
         )
         if len(self._lineage_batch) >= BATCH_SIZE:
             self._flush_lineage()
 
     def _flush_resources(self) -> None:
         with self._database_errors("staging resources of"):
-            self._resources.write(list(self._resource_batch.values()))
-        self._resource_batch = {}
+            self._resources.write(self._resource_batch)
+        self._resource_batch = []
 
     def _flush_lineage(self) -> None:
         with self._database_errors("staging lineage of"):
-            self._lineage.write(list(self._lineage_batch.values()))
-        self._lineage_batch = {}
+            self._lineage.write(self._lineage_batch)
+        self._lineage_batch = []
 
     @contextlib.contextmanager
     def _database_errors(self, action: str) -> Iterator[None]:
