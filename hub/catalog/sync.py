@@ -163,6 +163,9 @@ class CatalogSync:
                 self.key["connector"],
                 self.key["profile"],
                 result.stale_guard.as_dict()["reason"],
+                # Marks the record, so the CLI can drop it where its summary
+                # already prints the same warning.
+                extra={"stale_guard": True},
             )
         return result
 

@@ -274,16 +274,8 @@ def _configure_logging(verbose: bool, redactor, hide_stale_guard: bool = False) 
 
 
 def _is_not_stale_guard_warning(record: logging.LogRecord) -> bool:
-    """Drop the catalog's log line for the stale fail-safe.
-
-    NOTE: this matches the text of ``StaleGuard``'s reason. Logging that line
-    at INFO in ``hub.catalog.sync`` would make the filter unnecessary.
-    """
-    return not (
-        record.name == "hub.catalog.sync"
-        and record.levelno == logging.WARNING
-        and "nothing was marked stale" in record.getMessage()
-    )
+    """Drop the catalog's log line for the stale fail-safe."""
+    return not getattr(record, "stale_guard", False)
 
 
 def _echo_summary(report) -> None:
