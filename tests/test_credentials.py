@@ -119,7 +119,7 @@ def test_missing_fields_are_named():
         resolve("cluvio", "default", FIELDS, {}, {})
 
     assert caught.value.missing == ["email", "password"]
-    assert "hub credentials set cluvio email=..." in str(caught.value)
+    assert "`hub credentials set cluvio`" in str(caught.value)
 
 
 def test_masked_hides_undeclared_values():

@@ -150,7 +150,7 @@ def test_missing_credentials_make_no_request(hub, cluvio_server):
     assert result.exit_code == 2
     assert "email" in result.stderr
     assert "password" in result.stderr
-    assert "hub credentials set cluvio email=..." in result.stderr
+    assert "`hub credentials set cluvio`" in result.stderr
     assert cluvio_server.request_count == 0
 
 

@@ -188,7 +188,7 @@ def test_missing_credentials_hint_names_profile(cluvio_server):
     result = run_hub_process("run", "cluvio", "--profile", "other")
 
     assert result.returncode == 2
-    assert "hub credentials set cluvio --profile other email=..." in result.stderr
+    assert "`hub credentials set cluvio --profile other`" in result.stderr
 
 
 def test_allowlist_hint_names_profile(cluvio_server):
@@ -214,7 +214,7 @@ def test_file_connector_hint_names_path(tmp_path):
     result = run_hub_process("run", str(path), "--profile", "p2")
 
     assert result.returncode == 2
-    assert f"hub credentials set {path} --profile p2 count=..." in result.stderr
+    assert f"`hub credentials set {path} --profile p2`" in result.stderr
 
 
 def test_stale_fail_safe_warned_once(tmp_path, monkeypatch):

@@ -94,16 +94,15 @@ def resolve(
 def _missing_message(
     connector: str, profile: str, fields: Sequence[CredentialField], missing: list[str]
 ) -> str:
-    secret = {f.name for f in fields if f.secret}
-    # Secret fields are left to the prompt so the value stays out of shell history.
-    given = " ".join(f"{name}=..." for name in missing if name not in secret)
     profile_option = "" if profile == DEFAULT_PROFILE else f" --profile {profile}"
-    command = f"hub credentials set {connector}{profile_option} {given}".rstrip()
+    # The command prompts for each field, which keeps secret values out of
+    # shell history, and can be pasted as it is.
+    command = f"hub credentials set {connector}{profile_option}"
     return (
         f"missing credentials for {connector!r} (profile {profile!r}): "
-        f"{', '.join(missing)}. Store them with `{command}`"
-        + (" (secret fields are prompted for)" if secret & set(missing) else "")
-        + f", or set {env_name(connector, profile, missing[0])} and the like."
+        f"{', '.join(missing)}. Store them with `{command}`, which prompts for "
+        f"each field, or set {env_name(connector, profile, missing[0])} and the "
+        "like."
     )
 
 
