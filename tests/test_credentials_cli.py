@@ -26,6 +26,17 @@ class Quiet(SecodaIntegration):
         pass
 """
 
+PRINTING_CHECK_CONNECTOR = """\
+from hub.sdk import SecodaIntegration
+
+class Chatty(SecodaIntegration):
+    def extract(self):
+        pass
+
+    def check_connection(self):
+        print("checking with", self.credentials["token"])
+"""
+
 
 @pytest.fixture
 def creds():
@@ -385,7 +396,21 @@ def test_connection_check_fails(creds, cluvio_server):
 
     assert result.exit_code == 1
     assert result.stdout.startswith("failed: sign-in failed")
+    assert "hub credentials set cluvio --profile bad" in result.stdout
     assert "wrong-password-1" not in result.output
+
+
+def test_connection_check_print_redacted(creds, tmp_path):
+    connector = tmp_path / "chatty.py"
+    connector.write_text(PRINTING_CHECK_CONNECTOR)
+    creds("set", str(connector), "token=chatty-secret-1")
+
+    result = creds("test", str(connector))
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "ok: chatty accepted the credentials\n"
+    assert "checking with [redacted]" in result.stderr
+    assert "chatty-secret-1" not in result.output
 
 
 def test_connection_check_undefined(creds, tmp_path):

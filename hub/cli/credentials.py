@@ -264,7 +264,8 @@ def test_command(connector, profile, backend_name, redactor) -> None:
     """
     from hub.connectors import load_class
     from hub.credentials import load_run_credentials, network_allowlist, open_backend
-    from hub.runner import allow_hint
+    from hub.connector_streams import connector_output_to_stderr
+    from hub.runner import allow_hint, point_hints_at_profile
     from hub.sdk.http import PooledNetworkStrategy
 
     entry = _find_entry(connector)
@@ -283,10 +284,11 @@ def test_command(connector, profile, backend_name, redactor) -> None:
         allow_hint=allow_hint(entry, profile),
     )
 
-    verdict, exit_code = _check_connection(
-        entry.name, connector_class, values, network, redactor
-    )
-    click.echo(verdict)
+    with connector_output_to_stderr(redactor):
+        verdict, exit_code = _check_connection(
+            entry.name, connector_class, values, network, redactor
+        )
+    click.echo(point_hints_at_profile(verdict, entry, profile))
     sys.exit(exit_code)
 
 
