@@ -262,9 +262,9 @@ def test_command(connector, profile, backend_name, redactor) -> None:
     and prints one line. Exit status: 0 when the check passed, 1 when it
     failed, 2 when the connector defines no check or a setting is missing.
     """
+    from hub.connector_streams import connector_output_to_stderr
     from hub.connectors import load_class
     from hub.credentials import load_run_credentials, network_allowlist, open_backend
-    from hub.connector_streams import connector_output_to_stderr
     from hub.runner import allow_hint, point_hints_at_profile
     from hub.sdk.http import PooledNetworkStrategy
 
