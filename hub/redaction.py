@@ -19,20 +19,74 @@ def secret_forms(secret: str) -> set[str]:
     """Return the forms in which ``secret`` can appear in logged text.
 
     These are the raw text, its JSON-escaped forms (``ensure_ascii`` on and
-    off, and with ``/`` escaped as ``\\/`` as some encoders write it), its
-    Python ``repr`` body, and its URL-encoded forms: ``quote`` with
-    ``safe=""`` (a query value or path segment), ``quote`` with the default
-    ``safe="/"`` (a path), ``quote_plus`` (a form-encoded query, as httpx
-    writes ``params``), each also with lower-case hex digits.
+    off, and with ``/`` escaped as ``\\/`` as some encoders write it) and
+    its Python ``repr`` body. Then come its URL-encoded forms, each also with
+    lower-case hex digits: ``quote`` with ``safe=""`` and with the default
+    ``safe="/"``, ``quote_plus``, and the text httpx writes for it in a URL
+    (see :func:`_httpx_url_forms`).
     """
     forms = {secret, repr(secret)[1:-1]}
     for ensure_ascii in (False, True):
         escaped = json.dumps(secret, ensure_ascii=ensure_ascii)[1:-1]
         forms |= {escaped, escaped.replace("/", "\\/")}
-    for encoded in (quote(secret, safe=""), quote(secret), quote_plus(secret)):
+    try:
+        encoded_forms = {quote(secret, safe=""), quote(secret), quote_plus(secret)}
+    except UnicodeEncodeError:
+        # A lone surrogate, as from undecodable command-line bytes, has no
+        # UTF-8 form, so it cannot appear URL-encoded either.
+        return forms
+    encoded_forms |= _httpx_url_forms(secret)
+    for encoded in encoded_forms:
         forms.add(encoded)
         forms.add(_PERCENT_ESCAPE.sub(lambda match: match.group().lower(), encoded))
     return forms
+
+
+def _httpx_url_forms(secret: str) -> set[str]:
+    """Return the text httpx writes for ``secret`` inside a URL.
+
+    httpx percent-encodes each part of a URL with its own safe set, and
+    leaves characters such as ``@ + = & ! $ ' ( ) * , ; :`` literal in a
+    path, so its forms differ from ``quote``'s. Rather than copy those
+    sets, this function builds URLs with httpx, with the secret as a path
+    segment, as a query value (written into the URL text and passed as
+    ``params``) and as user name and password. It cuts the encoded secret
+    out of each result. NOTE: a position where httpx rejects the secret (a
+    control character in URL text) or rewrites it (a ``..`` path segment,
+    or ``/``, ``?`` or ``#`` in user info written into URL text) adds no
+    form.
+    """
+    import httpx
+
+    host = "redaction.invalid"
+    path = f"http://{host}/s"
+    # Each probe builds a URL holding the secret once; the encoded secret is
+    # the text of that URL between ``start`` and ``end``.
+    probes = [
+        (lambda: httpx.URL(f"{path}/{secret}/e"), f"{path}/", "/e"),
+        (lambda: httpx.URL(f"{path}?v={secret}&e=1"), f"{path}?v=", "&e=1"),
+        (lambda: httpx.URL(path, params={"v": secret}), f"{path}?v=", ""),
+        (lambda: httpx.URL(f"http://u:{secret}@{host}/"), "http://u:", f"@{host}/"),
+        (lambda: httpx.URL(f"http://{host}/", username=secret), "http://", f"@{host}/"),
+        (
+            lambda: httpx.URL(f"http://{host}/", username="u", password=secret),
+            "http://u:",
+            f"@{host}/",
+        ),
+    ]
+    forms = set()
+    for build, start, end in probes:
+        with contextlib.suppress(httpx.InvalidURL):
+            forms.add(_text_between(str(build()), start, end))
+    # Percent-encoding only lengthens text, so a shorter result is a URL that
+    # httpx rewrote, and no form of the secret.
+    return {form for form in forms if form and len(form) >= len(secret)}
+
+
+def _text_between(text: str, start: str, end: str) -> str:
+    if not (text.startswith(start) and text.endswith(end)):
+        return ""
+    return text[len(start) : len(text) - len(end)]
 
 
 class Redactor:

@@ -10,18 +10,19 @@ connector requests it, stripping credentials on a hop to another origin.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any, Optional
-from urllib.parse import quote
+from urllib.parse import unquote_plus
 
 import httpx
 
 from hub.errors import FatalHTTPError, RetriableHTTPError
-from hub.redaction import MIN_SECRET_LENGTH, REPLACEMENT
+from hub.redaction import MIN_SECRET_LENGTH, REPLACEMENT, secret_forms
 from hub.sdk.egress import EgressPolicy
 from hub.sdk.retry import (
     SENT_ERRORS,
@@ -400,28 +401,46 @@ def same_origin(first: httpx.URL, second: httpx.URL) -> bool:
 def mask_url(url: httpx.URL, secrets: Collection[str] = ()) -> str:
     """Render ``url`` for a log line, with user info and secret values masked.
 
-    A query value is masked when it contains one of ``secrets`` or when its
-    parameter's name contains a word such as token, key or password. A secret
-    inside the path is replaced as well.
+    Each form of ``secrets`` that :func:`secret_forms` lists, including the
+    ones httpx writes, is replaced in the path and query as sent. Then a
+    query value is masked when, decoded, it contains one of ``secrets`` or
+    when its parameter's name contains a word such as token, key or
+    password. User info is left out.
     """
     netloc = url.netloc.decode("ascii", "replace")
-    path = url.raw_path.decode("ascii", "replace").split("?", 1)[0]
-    for secret in secrets:
-        for form in {secret, quote(secret, safe="")}:
-            path = path.replace(form, REPLACEMENT)
+    # The forms are replaced before the query is split into parameters,
+    # because a secret may contain the "?", "&" and "=" that split it.
+    target = url.raw_path.decode("ascii", "replace")
+    for form in _url_forms(tuple(secrets)):
+        target = target.replace(form, REPLACEMENT)
 
+    path, separator, query = target.partition("?")
     text = f"{url.scheme}://{netloc}{path}"
-    pairs = [
-        f"{quote(name, safe='')}={_masked_value(name, value, secrets)}"
-        for name, value in url.params.multi_items()
-    ]
-    return f"{text}?{'&'.join(pairs)}" if pairs else text
+    if not separator:
+        return text
+    pairs = [_masked_parameter(pair, secrets) for pair in query.split("&")]
+    return f"{text}?{'&'.join(pairs)}"
 
 
-def _masked_value(name: str, value: str, secrets: Collection[str]) -> str:
-    lowered = name.lower()
+@functools.lru_cache(maxsize=16)
+def _url_forms(secrets: tuple[str, ...]) -> tuple[str, ...]:
+    """Return every form of ``secrets``, longest first.
+
+    A run masks many URLs with the same secrets, so the forms are built once.
+    Longest first replaces a secret that contains another one whole.
+    """
+    forms = {form for secret in secrets for form in secret_forms(secret)}
+    return tuple(sorted(forms, key=len, reverse=True))
+
+
+def _masked_parameter(pair: str, secrets: Collection[str]) -> str:
+    """Mask the value of one encoded ``name=value`` query parameter."""
+    name, equals, value = pair.partition("=")
+    if not equals:
+        return pair
+    lowered = unquote_plus(name).lower()
     if any(word in lowered for word in SECRET_PARAMETER_WORDS):
-        return REPLACEMENT
-    if any(secret in value for secret in secrets):
-        return REPLACEMENT
-    return quote(value, safe="")
+        return f"{name}={REPLACEMENT}"
+    if any(secret in unquote_plus(value) for secret in secrets):
+        return f"{name}={REPLACEMENT}"
+    return pair
