@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from conftest import run_hub_process
 from hub.cli.credentials import credentials_group
 from hub.cli.show import show_command
 from hub.credentials import env_name
@@ -343,6 +344,27 @@ def test_generate_key_encrypts(creds, hub_home, monkeypatch):
     text = (hub_home / "config" / "credentials.json").read_text()
     assert "enc-never-1" not in text
     assert "a@example.com" in creds("show", "cluvio").stdout
+
+
+def test_generate_key_without_cryptography(tmp_path):
+    # The test environment has cryptography installed, so a package of the
+    # same name that fails to import hides it, as if it were missing.
+    shadow = tmp_path / "shadow" / "cryptography"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ImportError('not installed')\n")
+
+    result = run_hub_process(
+        "credentials",
+        "generate-key",
+        env={"PYTHONPATH": str(shadow.parent)},
+    )
+
+    assert result.returncode == 2
+    assert "is set" not in result.stderr
+    assert "generating a key needs the cryptography package" in result.stderr
+    assert "pip install 'secoda-hub[encryption]'" in result.stderr
+    assert "pip install '.[encryption]'" in result.stderr
+    assert result.stdout == ""
 
 
 def test_connection_check_passes(creds, cluvio_server):

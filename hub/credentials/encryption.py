@@ -9,7 +9,10 @@ from pathlib import Path
 from hub.errors import CredentialStoreError
 
 KEY_ENV = "SECODA_HUB_CREDENTIALS_KEY"
-INSTALL_HINT = "pip install 'secoda-hub[encryption]'"
+INSTALL_HINT = (
+    "`pip install 'secoda-hub[encryption]'` (in a checkout of the hub: "
+    "`pip install '.[encryption]'`)"
+)
 
 
 def key_from_environment(environ: Mapping[str, str] | None = None):
@@ -19,7 +22,10 @@ def key_from_environment(environ: Mapping[str, str] | None = None):
     if not key:
         return None
 
-    fernet_class = _fernet_class()
+    fernet_class = _fernet_class(
+        f"{KEY_ENV} is set but the cryptography package is not installed; "
+        f"install it with {INSTALL_HINT}, or unset {KEY_ENV}"
+    )
     try:
         return fernet_class(key.encode("ascii"))
     except (ValueError, UnicodeEncodeError):
@@ -32,7 +38,11 @@ def key_from_environment(environ: Mapping[str, str] | None = None):
 
 def generate_key() -> str:
     """Return a new random Fernet key as text."""
-    return _fernet_class().generate_key().decode("ascii")
+    fernet_class = _fernet_class(
+        "generating a key needs the cryptography package, which is not "
+        f"installed; install it with {INSTALL_HINT}"
+    )
+    return fernet_class.generate_key().decode("ascii")
 
 
 def encrypt(fernet, text: str) -> str:
@@ -58,12 +68,10 @@ def decrypt(fernet, token: str, path: Path) -> str:
         ) from None
 
 
-def _fernet_class():
+def _fernet_class(missing_message: str):
+    """Return the ``Fernet`` class, or raise ``missing_message`` without it."""
     try:
         from cryptography.fernet import Fernet
     except ImportError:
-        raise CredentialStoreError(
-            f"{KEY_ENV} is set but the cryptography package is not installed; "
-            f"install it with `{INSTALL_HINT}` or unset {KEY_ENV}"
-        ) from None
+        raise CredentialStoreError(missing_message) from None
     return Fernet
