@@ -192,18 +192,25 @@ def run_command(
     credentials are stored under its file name without .py (plus _classname
     when a class is named).
 
-    While the connector runs, what it prints goes to stderr with secret
-    values redacted, so stdout carries only the summary.
+    From the start of the command until the process exits, what Python code
+    writes to sys.stdout or sys.stderr, including the connector's threads
+    and atexit callbacks, goes to stderr with secret values redacted, so
+    stdout carries only the summary. Writes to file descriptors 1 and 2
+    themselves, as by a child process, are not redacted.
 
     Exit status: 0 on success, 1 when the connector failed, 2 for a usage or
     configuration error, 130 when Ctrl-C interrupted the run (the run is
     recorded as failed, and --json still prints its summary).
     """
+    from hub.connector_streams import redirect_output_until_exit
     from hub.connectors import entry_from_file, find, is_file_spec
     from hub.redaction import Redactor, redacting_logs
     from hub.runner import RunRequest, run
 
     redactor = Redactor()
+    # Before anything imports a connector, so a stream it keeps a reference
+    # to is the redacting one.
+    stdout = redirect_output_until_exit(redactor)
     # The text summary repeats the fail-safe's warning, so its log line goes.
     _configure_logging(verbose, redactor, hide_stale_guard=not as_json)
     with hub_errors(redactor):
@@ -224,18 +231,19 @@ def run_command(
     try:
         with redacting_logs(redactor), hub_errors(redactor):
             report = _run_reporting_failure(
-                run, request, redactor, verbose, display, as_json
+                run, request, redactor, verbose, display, stdout if as_json else None
             )
     finally:
         display.clear()
 
     if as_json:
-        echo_json(report.as_dict())
+        echo_json(report.as_dict(), file=stdout)
     else:
-        _echo_summary(report)
+        _echo_summary(report, stdout)
 
 
-def _run_reporting_failure(run, request, redactor, verbose, display, as_json):
+def _run_reporting_failure(run, request, redactor, verbose, display, json_out):
+    """Run, and on failure log the traceback and print the report to ``json_out``."""
     from hub.errors import ConnectorRunError
 
     try:
@@ -246,8 +254,8 @@ def _run_reporting_failure(run, request, redactor, verbose, display, as_json):
             logging.getLogger("hub").error(
                 "connector traceback", exc_info=error.__cause__
             )
-        if as_json:
-            echo_json(error.report.as_dict())
+        if json_out:
+            echo_json(error.report.as_dict(), file=json_out)
         raise
 
 
@@ -278,43 +286,49 @@ def _is_not_stale_guard_warning(record: logging.LogRecord) -> bool:
     return not getattr(record, "stale_guard", False)
 
 
-def _echo_summary(report) -> None:
+def _echo_summary(report, out) -> None:
     version = f" {report.version}" if report.version else ""
     click.echo(
         f"{report.connector}{version} (profile {report.profile}): "
-        f"{report.status} in {report.duration_seconds:.1f} s"
+        f"{report.status} in {report.duration_seconds:.1f} s",
+        file=out,
     )
-    click.echo(f"  resources  {report.resources:,}")
+    click.echo(f"  resources  {report.resources:,}", file=out)
     for entity_type, count in report.resources_by_type.items():
-        click.echo(f"    {entity_type:<16} {count:>8,}")
-    click.echo(f"  lineage    {report.lineage:,} edges")
+        click.echo(f"    {entity_type:<16} {count:>8,}", file=out)
+    click.echo(f"  lineage    {report.lineage:,} edges", file=out)
     http = report.http
     click.echo(
         f"  http       {http['requests']:,} requests, {http['retries']:,} retries, "
         f"{human_bytes(http['bytes_received'])} received, "
-        f"{http['seconds']:.2f} s in HTTP"
+        f"{http['seconds']:.2f} s in HTTP",
+        file=out,
     )
     sql = report.sql_lineage
     if sql["queries"]:
         click.echo(
             f"  sql        {sql['queries']:,} queries read {sql['tables']:,} tables"
-            f" ({sql['failed']:,} did not parse)"
+            f" ({sql['failed']:,} did not parse)",
+            file=out,
         )
-    _echo_catalog(report.catalog)
+    _echo_catalog(report.catalog, out)
     if report.outputs:
-        click.echo(f"  output     {', '.join(report.outputs)}")
+        click.echo(f"  output     {', '.join(report.outputs)}", file=out)
     _warn_findings(report)
 
 
-def _echo_catalog(catalog) -> None:
-    click.echo(f"  catalog    {catalog['location']} (run {catalog['run_id']})")
+def _echo_catalog(catalog, out) -> None:
+    click.echo(
+        f"  catalog    {catalog['location']} (run {catalog['run_id']})", file=out
+    )
     guard = catalog.get("stale_guard")
     for kind in ("resources", "lineage"):
         counts = catalog[kind]
         click.echo(
             f"    {kind:<16} {counts['added']:,} added, {counts['changed']:,} "
             f"changed, {counts['unchanged']:,} unchanged, "
-            f"{_stale_text(kind, counts, guard)}"
+            f"{_stale_text(kind, counts, guard)}",
+            file=out,
         )
 
 

@@ -259,15 +259,20 @@ def test_command(connector, profile, backend_name, redactor) -> None:
     """Check that CONNECTOR's credentials work, without extracting anything.
 
     Calls the connector's check_connection() with the resolved credentials
-    and prints one line. Exit status: 0 when the check passed, 1 when it
-    failed, 2 when the connector defines no check or a setting is missing.
+    and prints one line. What Python code prints meanwhile, and until the
+    process exits, goes to stderr with secret values redacted. Exit status:
+    0 when the check passed, 1 when it failed, 2 when the connector defines
+    no check or a setting is missing.
     """
-    from hub.connector_streams import connector_output_to_stderr
+    from hub.connector_streams import redirect_output_until_exit
     from hub.connectors import load_class
     from hub.credentials import load_run_credentials, network_allowlist, open_backend
     from hub.runner import allow_hint, point_hints_at_profile
     from hub.sdk.http import PooledNetworkStrategy
 
+    # As in `hub run`: from before the connector is imported until the
+    # process exits, Python-level output goes to stderr, redacted.
+    stdout = redirect_output_until_exit(redactor)
     entry = _find_entry(connector)
     connector_class = load_class(entry)
     backend = open_backend(backend_name)
@@ -284,11 +289,10 @@ def test_command(connector, profile, backend_name, redactor) -> None:
         allow_hint=allow_hint(entry, profile),
     )
 
-    with connector_output_to_stderr(redactor):
-        verdict, exit_code = _check_connection(
-            entry.name, connector_class, values, network, redactor
-        )
-    click.echo(point_hints_at_profile(verdict, entry, profile))
+    verdict, exit_code = _check_connection(
+        entry.name, connector_class, values, network, redactor
+    )
+    click.echo(point_hints_at_profile(verdict, entry, profile), file=stdout)
     sys.exit(exit_code)
 
 

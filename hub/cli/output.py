@@ -2,13 +2,14 @@
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TextIO
 
 import click
 
 
-def echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+def echo_json(data: Any, file: TextIO | None = None) -> None:
+    """Print ``data`` as indented JSON to ``file``, else to standard output."""
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str), file=file)
 
 
 def echo_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
