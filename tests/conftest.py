@@ -76,16 +76,41 @@ def cluvio_credentials(hub, cluvio_server):
     return cluvio_server
 
 
+PASSWORD_CONNECTOR = """\
+from hub.sdk import CredentialField, SecodaIntegration
+
+
+class Leak(SecodaIntegration):
+    credential_fields = (
+        CredentialField("base_url", secret=False),
+        CredentialField("password", secret=True),
+    )
+
+    def extract(self):
+        pass
+"""
+
+
+@pytest.fixture
+def password_connector(tmp_path) -> Path:
+    """Write ``leak.py``, a file connector with a base_url and a secret password."""
+    path = tmp_path / "leak.py"
+    path.write_text(PASSWORD_CONNECTOR)
+    return path
+
+
 def run_hub_process(
     *args: str,
     env: dict | None = None,
     hub_path: str | None = None,
     cwd: Path | None = None,
+    input: str | None = None,
 ):
     """Run the ``hub`` console script in a child process."""
     command = [hub_path or str(Path(sys.executable).with_name("hub")), *args]
     return subprocess.run(
         command,
+        input=input,
         capture_output=True,
         text=True,
         timeout=120,

@@ -107,16 +107,17 @@ def set_command(
     from hub.credentials import inputs
 
     redactor = options["redactor"]
-    given = _read_stdin(inputs) if from_stdin else {}
-    # Until the connector's fields are known, every given value may be secret.
-    for value in given.values():
-        redactor.add(value)
+    # Until the connector's fields are known, every given value may be
+    # secret. Standard input is read once they are known, which the
+    # connector's import cannot see either.
     for assignment in assignments:
         redactor.add(assignment.partition("=")[2])
 
     name, fields = _declared_fields(connector)
-    given.update(inputs.parse_assignments(assignments, [f.name for f in fields]))
-    given.update(inputs.values_from_named_variables(env_vars))
+    field_names = [f.name for f in fields]
+    given = inputs.parse_stdin(sys.stdin.read(), field_names) if from_stdin else {}
+    given.update(inputs.parse_assignments(assignments, field_names))
+    given.update(inputs.values_from_named_variables(env_vars, field_names))
     if from_env:
         given = {**inputs.values_from_environment(name, profile, fields), **given}
         _require_some(given, name, profile)
@@ -315,11 +316,6 @@ def generate_key_command() -> None:
     )
 
 
-def _read_stdin(inputs) -> dict[str, str]:
-    text = sys.stdin.read()
-    return inputs.parse_stdin(text)
-
-
 def _require_some(given: dict, name: str, profile: str) -> None:
     from hub.credentials import env_name
 
@@ -421,16 +417,31 @@ def _fields_or_none(connector: str):
 
 
 def _check_known(connector: str, fields, given: dict[str, str]) -> None:
-    if not fields:
-        return
+    """Reject fields the connector does not declare, quoting only plain names.
+    A connector that declares no fields accepts any plain name. A name that
+    is not plain may be part of a secret, so it is counted but not shown.
+    """
+    from hub.credentials.values import PLAIN_NAME_RULE, is_plain_name
+
     known = [field.name for field in fields]
-    unknown = sorted(set(given) - set(known))
-    if unknown:
-        raise CommandError(
-            f"{connector} has no credential field {', '.join(map(repr, unknown))}; "
-            f"its fields are: {', '.join(known)}",
-            2,
+    unknown = sorted(name for name in given if name not in known)
+    shown = [repr(name) for name in unknown if fields and is_plain_name(name)]
+    hidden = sum(not is_plain_name(name) for name in unknown)
+    problems = []
+    if shown:
+        problems.append(f"{connector} has no credential field {', '.join(shown)}")
+    if hidden:
+        problems.append(
+            f"{hidden} given field name(s) are not plain names and are not "
+            "shown, in case they are part of a secret"
         )
+    if not problems:
+        return
+    if fields:
+        problems.append(f"its fields are: {', '.join(known)}")
+    else:
+        problems.append(f"a field name is {PLAIN_NAME_RULE}")
+    raise CommandError("; ".join(problems), 2)
 
 
 def _prompt_missing(

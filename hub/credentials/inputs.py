@@ -1,6 +1,10 @@
 """Reading credential values from arguments, standard input and variables.
 
-No error here quotes a value, because any value may be a secret.
+No error here quotes a value, because any value may be a secret. A field or
+variable name is quoted only when it has the shape of a name (see
+:func:`~hub.credentials.values.is_plain_name`), because a secret pasted
+without its field name, or in place of a variable's name, arrives where a
+name is expected.
 """
 
 from __future__ import annotations
@@ -9,7 +13,13 @@ import json
 import os
 from collections.abc import Mapping, Sequence
 
-from hub.credentials.values import Values, env_name, env_values
+from hub.credentials.values import (
+    PLAIN_NAME_RULE,
+    Values,
+    env_name,
+    env_values,
+    is_plain_name,
+)
 from hub.errors import ConfigurationError
 from hub.sdk.fields import CredentialField
 
@@ -20,35 +30,51 @@ def parse_assignments(
     """Split ``FIELD=VALUE`` arguments at the first ``=``.
 
     An argument without ``=`` is quoted in the error only when it is one of
-    ``field_names``, because a secret pasted without its field name must not
-    be echoed.
+    ``field_names``. An argument whose text before ``=`` is neither one of
+    ``field_names`` nor shaped like a name is rejected without quoting it:
+    it is most likely a secret that contains ``=``.
     """
     values = {}
     for position, assignment in enumerate(assignments, start=1):
+        where = f"argument {position} after CONNECTOR"
         field, equals, value = assignment.partition("=")
         if not equals or not field:
             named = not equals and assignment in field_names
-            quoted = (
-                repr(assignment) if named else f"argument {position} after CONNECTOR"
-            )
+            quoted = repr(assignment) if named else where
             raise ConfigurationError(
                 f"{quoted} is not FIELD=VALUE; write it as, for example, "
                 "email=me@example.com"
             )
+        if field not in field_names and not is_plain_name(field):
+            raise ConfigurationError(unknown_field_message(where, field_names))
         values[field] = value
     return values
 
 
-def parse_stdin(text: str) -> Values:
+def unknown_field_message(
+    where: str, field_names: Sequence[str], form: str = "FIELD=VALUE"
+) -> str:
+    """Describe an input whose field name is not shown, because it may be secret."""
+    if field_names:
+        known = f"the connector's fields are: {', '.join(field_names)}"
+    else:
+        known = f"a field name is {PLAIN_NAME_RULE}"
+    return (
+        f"{where} is not a known {form}, and its text is not shown in case it "
+        f"is part of a secret; {known}"
+    )
+
+
+def parse_stdin(text: str, field_names: Sequence[str] = ()) -> Values:
     """Parse a JSON object, or ``FIELD=VALUE`` lines, read from standard input.
 
     JSON is the form for values that contain a newline. In the line form,
     blank lines and lines starting with ``#`` are skipped, and everything
     after the first ``=`` is the value, so a value keeps its ``=`` signs,
-    quotes and spaces.
+    quotes and spaces. A field name is checked as in :func:`parse_assignments`.
     """
     if text.lstrip().startswith("{"):
-        return _parse_json_object(text)
+        return _parse_json_object(text, field_names)
 
     values = {}
     for number, line in enumerate(text.splitlines(), start=1):
@@ -61,11 +87,14 @@ def parse_stdin(text: str) -> Values:
                 f"line {number} of standard input is not FIELD=VALUE; give one "
                 "field per line, or a JSON object for values with newlines"
             )
+        if field not in field_names and not is_plain_name(field):
+            where = f"line {number} of standard input"
+            raise ConfigurationError(unknown_field_message(where, field_names))
         values[field] = value
     return values
 
 
-def _parse_json_object(text: str) -> Values:
+def _parse_json_object(text: str, field_names: Sequence[str]) -> Values:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
@@ -76,6 +105,9 @@ def _parse_json_object(text: str) -> Values:
     if not isinstance(document, dict):
         raise ConfigurationError("standard input is JSON but not an object")
 
+    if not all(name in field_names or is_plain_name(name) for name in document):
+        where = "a key of the JSON object on standard input"
+        raise ConfigurationError(unknown_field_message(where, field_names))
     not_text = sorted(
         name for name, value in document.items() if not isinstance(value, str)
     )
@@ -109,8 +141,15 @@ def values_from_environment(
     found = [key for key in environ if key.startswith(prefix) and key != prefix]
     unknown = sorted(key for key in found if key not in declared)
     if unknown:
+        problem = f"{', '.join(unknown)} names no credential field of {connector}"
+        if not all(is_plain_name(key[len(prefix) :]) for key in unknown):
+            problem = (
+                f"{len(unknown)} variable(s) starting with {prefix} name no "
+                f"credential field of {connector} (not shown in case a name "
+                "contains a secret)"
+            )
         raise ConfigurationError(
-            f"{', '.join(unknown)} names no credential field of {connector}; "
+            f"{problem}; "
             f"its fields are: {', '.join(f.name for f in fields)}. Unset the "
             f"variable, or rename it to {prefix}<FIELD>"
         )
@@ -118,22 +157,43 @@ def values_from_environment(
 
 
 def values_from_named_variables(
-    mappings: Sequence[str], environ: Mapping[str, str] | None = None
+    mappings: Sequence[str],
+    field_names: Sequence[str] = (),
+    environ: Mapping[str, str] | None = None,
 ) -> Values:
-    """Read ``FIELD=VARIABLE`` mappings, each field from the variable named."""
+    """Read ``FIELD=VARIABLE`` mappings, each field from the variable named.
+
+    A field name is checked as in :func:`parse_assignments`.
+    """
     environ = os.environ if environ is None else environ
     values = {}
-    for mapping in mappings:
+    for position, mapping in enumerate(mappings, start=1):
+        where = f"--env-var number {position}"
         field, equals, variable = mapping.partition("=")
         if not equals or not field or not variable:
+            shown = f"--env-var {mapping!r}" if is_plain_name(mapping) else where
             raise ConfigurationError(
-                f"--env-var {mapping!r} is not FIELD=VARIABLE; write it as, for "
-                "example, password=CLUVIO_PASSWORD"
+                f"{shown} is not FIELD=VARIABLE; write it as, for example, "
+                "password=CLUVIO_PASSWORD"
             )
+        if field not in field_names and not is_plain_name(field):
+            message = unknown_field_message(where, field_names, "FIELD=VARIABLE")
+            raise ConfigurationError(message)
         if variable not in environ:
-            raise ConfigurationError(
-                f"environment variable {variable} (for field {field!r}) is not "
-                "set; export it, or give the field another way"
-            )
+            raise ConfigurationError(_unset_variable_message(where, field, variable))
         values[field] = environ[variable]
     return values
+
+
+def _unset_variable_message(where: str, field: str, variable: str) -> str:
+    if not is_plain_name(variable):
+        # Most likely the value itself was given in place of a variable name.
+        return (
+            f"{where} names an environment variable that is not set, for "
+            f"field {field!r}; give the name of the variable that holds the "
+            "value, not the value (the name is not shown in case it is one)"
+        )
+    return (
+        f"environment variable {variable} (for field {field!r}) is not "
+        "set; export it, or give the field another way"
+    )

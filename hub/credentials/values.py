@@ -18,6 +18,12 @@ DEFAULT_PROFILE = "default"
 ENV_PREFIX = "SECODA_HUB_CRED__"
 MASK = "********"
 
+# The shape of a profile name, and of a field name that an error may quote.
+# Text of another shape may be part of a pasted secret, and would need
+# quoting in a suggested command.
+PLAIN_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+PLAIN_NAME_RULE = "1 to 64 ASCII letters, digits, '_', '-' or '.'"
+
 Values = dict[str, str]
 
 
@@ -45,6 +51,11 @@ class RunCredentials(dict):
         return repr(shown)
 
     __str__ = __repr__
+
+
+def is_plain_name(text: str) -> bool:
+    """Return whether ``text`` has the shape of a field or profile name."""
+    return PLAIN_NAME.fullmatch(text) is not None
 
 
 def env_name(connector: str, profile: str, field: str) -> str:
