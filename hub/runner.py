@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,11 +112,19 @@ def command_target(entry: ConnectorEntry) -> str:
 
 
 def credentials_command(entry: ConnectorEntry, profile: str) -> str:
-    """Return the ``hub credentials set`` command for one connector profile."""
-    profile_option = (
-        "" if profile == credential_values.DEFAULT_PROFILE else f" --profile {profile}"
-    )
-    return f"hub credentials set {command_target(entry)}{profile_option}"
+    """Return the ``hub credentials set`` command for one connector profile.
+
+    Each argument is shell-quoted, so a file path with spaces pastes as one.
+    """
+    words = ["hub", "credentials", "set", command_target(entry)]
+    if profile != credential_values.DEFAULT_PROFILE:
+        words += ["--profile", profile]
+    return shlex.join(words)
+
+
+# One word as shlex.quote writes it: only characters that need no quoting,
+# or the whole word in '...' with each ' inside written as '"'"'.
+_QUOTED_WORD = r"""(?:[\w@%+=:,./-]+|'[^']*'(?:"'"'[^']*')*)"""
 
 
 def point_hints_at_profile(message: str, entry: ConnectorEntry, profile: str) -> str:
@@ -124,11 +133,12 @@ def point_hints_at_profile(message: str, entry: ConnectorEntry, profile: str) ->
     Connectors and the credential layer name the connector by its stored
     name and may leave the profile out. The user must run the command with
     the file path of a file connector, and with ``--profile`` for any
-    profile other than the default.
+    profile other than the default. A ``--profile`` already in the command
+    is replaced whole, as one shell word.
     """
     pattern = re.compile(
         rf"hub credentials set {re.escape(entry.name)}(?![\w.:/-])"
-        r"(?: --profile [^\s`'\"]+)?"
+        rf"(?: --profile {_QUOTED_WORD})?"
     )
     return pattern.sub(lambda _: credentials_command(entry, profile), message)
 
@@ -152,7 +162,7 @@ def allow_hint(entry: ConnectorEntry, profile: str) -> Callable[[str], str]:
     def hint(host: str) -> str:
         return (
             f"allow it for this profile with "
-            f"`{credentials_command(entry, profile)} --allow-host {host}`"
+            f"`{credentials_command(entry, profile)} --allow-host {shlex.quote(host)}`"
         )
 
     return hint

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from hub.cli.errors import CommandError, hub_errors
+from hub.cli.errors import CommandError, check_profile_option, hub_errors
 from hub.cli.output import echo_json, echo_table, human_bytes
 from hub.cli.progress import ProgressLine
 
@@ -132,6 +132,7 @@ def _interrupt_exits_130(command):
     default="default",
     show_default=True,
     help="Credential profile to run with.",
+    callback=check_profile_option,
 )
 @click.option(
     "--catalog",

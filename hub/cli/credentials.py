@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import functools
+import shlex
 import sys
 
 import click
 
-from hub.cli.errors import CommandError, hub_errors
+from hub.cli.errors import CommandError, check_profile_option, hub_errors
 from hub.cli.output import echo_json, echo_table
 from hub.errors import IntegrationError
 from hub.sdk.strategies import IngestResourcesStrategy
 
 PROFILE_HELP = "Credential profile, such as eu or staging."
+
+profile_option = click.option(
+    "--profile",
+    default="default",
+    show_default=True,
+    help=PROFILE_HELP,
+    callback=check_profile_option,
+)
 
 
 def backend_option(command):
@@ -59,7 +68,7 @@ def credentials_group() -> None:
 @credentials_group.command("set")
 @click.argument("connector")
 @click.argument("assignments", nargs=-1, metavar="[FIELD=VALUE]...")
-@click.option("--profile", default="default", show_default=True, help=PROFILE_HELP)
+@profile_option
 @click.option(
     "--stdin",
     "from_stdin",
@@ -142,8 +151,9 @@ def set_command(
     hosts = _hosts_to_allow(options, {**defaults, **stored, **values})
     if not values and not hosts:
         raise CommandError(
-            f"connector {name!r} declares no credential fields; give them "
-            f"as FIELD=VALUE, for example `hub credentials set {name} token=...`",
+            f"connector {name!r} declares no credential fields; give them as "
+            f"FIELD=VALUE, for example `{_set_command(connector, profile)} "
+            "token=...`",
             2,
         )
     backend.set(name, profile, values, hosts)
@@ -197,7 +207,11 @@ def list_command(as_json: bool, backend_name: str | None, redactor) -> None:
 
 @credentials_group.command("show")
 @click.argument("connector")
-@click.option("--profile", help="Show only this profile. Default: every profile.")
+@click.option(
+    "--profile",
+    help="Show only this profile. Default: every profile.",
+    callback=check_profile_option,
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the values as JSON.")
 @backend_option
 @redacted
@@ -217,7 +231,7 @@ def show_command(connector, profile, as_json, backend_name, redactor) -> None:
     if not profiles:
         raise CommandError(
             f"no credentials stored for {name!r} in {backend.location}; store "
-            f"them with `hub credentials set {name}`",
+            f"them with `{_set_command(connector, profile)}`",
             2,
         )
     shown = [_describe_profile(backend, name, each, fields) for each in profiles]
@@ -234,7 +248,9 @@ def show_command(connector, profile, as_json, backend_name, redactor) -> None:
 @credentials_group.command("remove")
 @click.argument("connector")
 @click.option(
-    "--profile", help="Remove only this profile. Default: every profile of CONNECTOR."
+    "--profile",
+    help="Remove only this profile. Default: every profile of CONNECTOR.",
+    callback=check_profile_option,
 )
 @backend_option
 @redacted
@@ -253,7 +269,7 @@ def remove_command(connector, profile, backend_name, redactor) -> None:
 
 @credentials_group.command("test")
 @click.argument("connector")
-@click.option("--profile", default="default", show_default=True, help=PROFILE_HELP)
+@profile_option
 @backend_option
 @redacted
 def test_command(connector, profile, backend_name, redactor) -> None:
@@ -314,6 +330,16 @@ def generate_key_command() -> None:
         f"Set {KEY_ENV} to this key; the next `hub credentials set` encrypts the file.",
         err=True,
     )
+
+
+def _set_command(connector: str, profile: str | None = None) -> str:
+    """Return a ``hub credentials set`` command, each argument shell-quoted."""
+    from hub.credentials import DEFAULT_PROFILE
+
+    words = ["hub", "credentials", "set", connector]
+    if profile and profile != DEFAULT_PROFILE:
+        words += ["--profile", profile]
+    return shlex.join(words)
 
 
 def _require_some(given: dict, name: str, profile: str) -> None:
@@ -418,6 +444,7 @@ def _fields_or_none(connector: str):
 
 def _check_known(connector: str, fields, given: dict[str, str]) -> None:
     """Reject fields the connector does not declare, quoting only plain names.
+
     A connector that declares no fields accepts any plain name. A name that
     is not plain may be part of a secret, so it is counted but not shown.
     """

@@ -1,4 +1,4 @@
-"""Turning the hub's errors into command-line errors with their exit status."""
+"""Turning the hub's errors, and invalid option values, into command-line errors."""
 
 import contextlib
 from collections.abc import Iterator
@@ -26,3 +26,18 @@ def hub_errors(redact=None) -> Iterator[None]:
         if redact is not None:
             message = redact(message)
         raise CommandError(message, error.exit_code) from error
+
+
+def check_profile_option(context, parameter, value: str | None) -> str | None:
+    """Reject a ``--profile`` that is not a plain name, as a usage error.
+
+    The name appears in suggested commands and variable names, and one of
+    another shape (empty, or with spaces or ``;``) would break them.
+    """
+    from hub.credentials.values import PLAIN_NAME_RULE, is_plain_name
+
+    if value is not None and not is_plain_name(value):
+        raise click.BadParameter(
+            f"a profile name is {PLAIN_NAME_RULE}, such as eu or staging"
+        )
+    return value

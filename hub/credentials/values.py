@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 from collections.abc import Mapping, Sequence
 
 from hub.errors import MissingCredentialsError
@@ -105,10 +106,10 @@ def resolve(
 def _missing_message(
     connector: str, profile: str, fields: Sequence[CredentialField], missing: list[str]
 ) -> str:
-    profile_option = "" if profile == DEFAULT_PROFILE else f" --profile {profile}"
+    profile_option = [] if profile == DEFAULT_PROFILE else ["--profile", profile]
     # The command prompts for each field, which keeps secret values out of
     # shell history, and can be pasted as it is.
-    command = f"hub credentials set {connector}{profile_option}"
+    command = shlex.join(["hub", "credentials", "set", connector, *profile_option])
     return (
         f"missing credentials for {connector!r} (profile {profile!r}): "
         f"{', '.join(missing)}. Store them with `{command}`, which prompts for "
