@@ -105,8 +105,12 @@ def run_hub_process(
     hub_path: str | None = None,
     cwd: Path | None = None,
     input: str | None = None,
+    umask: int = -1,
 ):
-    """Run the ``hub`` console script in a child process."""
+    """Run the ``hub`` console script in a child process.
+
+    ``umask`` sets the child's umask; -1 keeps this process's.
+    """
     command = [hub_path or str(Path(sys.executable).with_name("hub")), *args]
     return subprocess.run(
         command,
@@ -116,6 +120,7 @@ def run_hub_process(
         timeout=120,
         env={**os.environ, **(env or {})},
         cwd=cwd,
+        umask=umask,
     )
 
 

@@ -53,3 +53,35 @@ def test_help_imports_no_heavy_module():
     )
 
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize(
+    ("path", "phrase"),
+    [
+        (
+            ["publish"],
+            "--registry FILE Registry file to add the version to, created when "
+            "missing; the wheel is copied into the wheels/ folder beside it.",
+        ),
+        (["publish"], "the registry shipped inside the hub and registries at a URL"),
+        (["registry", "review"], "Registry file whose entry for VERSION this"),
+        (["registry", "yank"], "Required unless SECODA_HUB_REGISTRY names exactly"),
+        (["uninstall"], "not its distribution name (secoda-connector-cluvio)"),
+        (["new"], "Prompts for each answer that no option gives, unless --no-input"),
+        (["install"], "--version VERSION PEP 440 version to install."),
+    ],
+    ids=[
+        "publish-writes",
+        "publish-shipped",
+        "review",
+        "yank",
+        "uninstall",
+        "new",
+        "install",
+    ],  # fmt: skip
+)
+def test_help_states_contract(path, phrase, hub):
+    result = hub(*path, "--help")
+
+    assert result.exit_code == 0
+    assert phrase in " ".join(result.output.split())

@@ -254,6 +254,32 @@ def test_yanked_version_installs_when_pinned(venv, wheelhouse, tmp_path):
     assert removed.returncode == 0, removed.stderr
 
 
+def test_writes_leave_installed_registry(venv, tmp_path):
+    [shipped] = venv.glob("lib/python*/site-packages/hub/registry.json")
+    wheels = shipped.parent / "wheels"
+    before = (shipped.read_bytes(), shipped.stat().st_mode, sorted(wheels.iterdir()))
+    env = {"SECODA_HUB_HOME": str(tmp_path / "home")}
+    project = write_distribution(tmp_path, "tables", TABLES_CONNECTOR)
+
+    published = hub_in(venv, "publish", str(project), env=env)
+    reviewed = hub_in(
+        venv, "registry", "review", "cluvio", "0.1.0", "--reject", "--reason", "x",
+        env=env,
+    )  # fmt: skip
+    yanked = hub_in(
+        venv, "registry", "yank", "cluvio", "0.1.0", "--reason", "x",
+        "--registry", str(shipped), env=env,
+    )  # fmt: skip
+
+    for unnamed in (published, reviewed):
+        assert unnamed.returncode == 2
+        assert "no registry file is named" in unnamed.stderr
+    assert yanked.returncode == 2
+    assert f"registry {shipped} is inside the installed hub package" in yanked.stderr
+    after = (shipped.read_bytes(), shipped.stat().st_mode, sorted(wheels.iterdir()))
+    assert after == before
+
+
 def test_new_distribution_needs_no_hub_change(venv, wheelhouse, tmp_path):
     source = write_distribution(tmp_path, "tables", TABLES_CONNECTOR)
     offline_install(venv / "bin" / "python", wheelhouse, str(source))

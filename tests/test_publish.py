@@ -6,16 +6,21 @@ build environment installs hatchling through pip.
 
 import json
 import os
+import signal
+import stat
+import subprocess
+import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from conftest import run_hub_process
-from hub.cli.registry import publish_command
+from hub.cli.registry import new_command, publish_command
 from hub.errors import PublishError
-from hub.registry import document
+from hub.registry import Registry, document, write_registry_file
 from hub.registry.build import build_distribution
 from hub.registry.publish import publish
 
@@ -302,3 +307,74 @@ def test_publish_without_pyproject_is_usage_error(tmp_path):
         "with `hub new`\n"
     )
     assert not registry.exists()
+
+
+def hub_command() -> list[str]:
+    return [str(Path(sys.executable).with_name("hub"))]
+
+
+def test_publish_keeps_title_and_modes(tmp_path):
+    created = CliRunner().invoke(
+        new_command,
+        ["--no-input", "--output-dir", str(tmp_path), "--name", "acme_bi"]
+        + ["--title", "Acme BI", "--base-url", "https://api.acme.test"],
+    )
+    registry = tmp_path / "market" / "registry.json"
+    project = tmp_path / "secoda-connector-acme-bi"
+
+    published = run_hub_process(
+        "publish", str(project), "--registry", str(registry), umask=0o022
+    )
+
+    assert created.exit_code == 0, created.output
+    assert published.returncode == 0, published.stderr
+    [stored] = json.loads(registry.read_text())["connectors"]
+    assert stored["title"] == "Acme BI"
+    [wheel] = (registry.parent / "wheels").iterdir()
+    assert stat.S_IMODE(registry.stat().st_mode) == 0o644
+    assert stat.S_IMODE(wheel.stat().st_mode) == 0o644
+
+
+def wait_for_build_environment(directory: Path, process) -> bool:
+    """Wait until `python -m build` has created its build-env-* directory."""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and process.poll() is None:
+        if any(directory.rglob("build-env-*")):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_sigint_during_build_cleans_up(tmp_path):
+    registry = tmp_path / "registry.json"
+    write_registry_file(registry, Registry())
+    before = registry.read_bytes()
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    project = write_project(tmp_path, "sample")
+
+    process = subprocess.Popen(
+        hub_command() + ["publish", str(project), "--registry", str(registry)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TMPDIR": str(temporary)},
+    )
+    try:
+        building = wait_for_build_environment(temporary, process)
+        # Only the hub gets the signal, unlike Ctrl-C in a terminal, which
+        # reaches every process of the foreground group.
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=120)
+    finally:
+        process.kill()
+        process.wait()
+
+    assert building, "the build never created its environment"
+    assert process.returncode == 130
+    assert stderr == (
+        "Error: interrupted; the registry file either is unchanged or holds "
+        "the new version\n"
+    )
+    assert registry.read_bytes() == before
+    assert sorted(path.name for path in temporary.iterdir()) == []

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import REPOSITORY, local_http_server, run_hub_process
-from hub.cli.registry import install_command, registry_group
+from hub.cli.registry import install_command, registry_group, uninstall_command
 
 CLUVIO_WHEEL = next((REPOSITORY / "wheels").glob("secoda_connector_cluvio-*.whl"))
 
@@ -541,3 +541,15 @@ def test_install_checks_hub_requirement(registry_dir):
 
     assert result.exit_code == 2
     assert "requires secoda-hub >=99" in result.output
+
+
+def test_uninstall_distribution_name_hint():
+    # Fails before pip runs, so the test environment keeps the connector.
+    result = CliRunner().invoke(uninstall_command, ["secoda-connector-cluvio"])
+
+    assert result.exit_code == 2
+    assert result.output == (
+        "Error: secoda-connector-cluvio is the distribution of connector "
+        "'cluvio'; run `hub uninstall cluvio`\n"
+    )
+    assert importlib_metadata.distribution("secoda-connector-cluvio")

@@ -1,12 +1,17 @@
 """The connector template: answer validation, exact escaping, its own tests."""
 
 import importlib.util
+import json
 import os
+import shutil
+import signal
 import subprocess
 import sys
+import time
 import tomllib
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner
 from cookiecutter.exceptions import FailedHookException
@@ -14,7 +19,12 @@ from cookiecutter.main import cookiecutter
 
 from conftest import run_hub_process
 from hub.cli.registry import new_command
+from hub.registry import template
+from hub.registry.publish import declared_title
 from hub.registry.template import python_literal, template_directory, toml_literal
+
+# The API token the generated test server accepts.
+TEST_TOKEN = "test-token-0123456789"
 
 AWKWARD = {
     "name": "acme_bi",
@@ -193,3 +203,120 @@ def test_new_prompts_with_help(tmp_path):
     assert "Connector name (lower case letters, digits and underscores" in result.output
     assert "API base URL (the default URL of the API" in result.output
     assert (tmp_path / "secoda-connector-acme-bi" / "pyproject.toml").is_file()
+
+
+def test_pyproject_declares_title(rendered):
+    pyproject = tomllib.loads((rendered / "pyproject.toml").read_text())
+
+    assert pyproject["tool"]["secoda-hub"] == {"title": AWKWARD["title"]}
+    assert declared_title(rendered) == AWKWARD["title"]
+
+
+def test_new_leaves_no_bytecode(tmp_path, monkeypatch):
+    # pip byte-compiles an installed wheel's modules, template files included.
+    installed = tmp_path / "installed" / "connector_template"
+    shutil.copytree(template_directory(), installed)
+    compiled = subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(installed)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    monkeypatch.setattr(template, "template_directory", lambda: installed)
+
+    result = CliRunner().invoke(
+        new_command, ["--no-input", "--output-dir", str(tmp_path), "--name", "acme"]
+    )
+
+    project = tmp_path / "secoda-connector-acme"
+    assert list(installed.rglob("testserver.*.pyc")), compiled.stdout
+    assert result.exit_code == 0, result.output
+    assert (project / "pyproject.toml").is_file()
+    assert list(project.rglob("__pycache__")) == []
+    assert list(project.rglob("*.pyc")) == []
+
+
+class ApiServerProcess:
+    """The rendered test server, started as `python -m PACKAGE.testserver`."""
+
+    def __init__(self, project: Path, *options: str, stdin=subprocess.DEVNULL):
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "secoda_connector_acme_bi.testserver", *options],
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(project / "src")},
+        )
+        self.url = self.process.stdout.readline().strip()
+
+    def dashboards(self, token: str) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token}"}
+        return httpx.get(f"{self.url}/dashboards", headers=headers, timeout=10)
+
+    def wait(self) -> int | None:
+        try:
+            return self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            return None
+        finally:
+            self.process.kill()
+            self.process.wait()
+            self.process.stdout.close()
+
+
+@pytest.mark.parametrize(
+    "signal_number", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "sigint"]
+)
+def test_testserver_runs_until_signal(rendered, signal_number):
+    server = ApiServerProcess(rendered)
+    try:
+        # Standard input is closed, as for a server started with `&`.
+        time.sleep(0.5)
+        running = server.process.poll() is None
+        response = server.dashboards(TEST_TOKEN)
+    finally:
+        server.process.send_signal(signal_number)
+        status = server.wait()
+
+    assert server.url.startswith("http://127.0.0.1:")
+    assert running
+    assert response.status_code == 200
+    assert [item["id"] for item in response.json()] == ["d1", "d2"]
+    assert status == 0
+
+
+def test_testserver_stops_on_stdin_close(rendered):
+    server = ApiServerProcess(rendered, "--stop-on-stdin-close", stdin=subprocess.PIPE)
+    response = server.dashboards("wrong-token")
+    server.process.stdin.close()
+    status = server.wait()
+
+    assert response.status_code == 401
+    assert status == 0
+
+
+def test_readme_gives_test_token(rendered):
+    readme = (rendered / "README.md").read_text()
+    testserver = rendered / "src" / "secoda_connector_acme_bi" / "testserver.py"
+
+    assert import_file(testserver, "rendered_acme_bi_testserver").TOKEN == TEST_TOKEN
+    assert f"api_token={TEST_TOKEN}" in readme
+    assert "python -m secoda_connector_acme_bi.testserver --port 8765 &" in readme
+
+
+def test_new_help_names_defaults():
+    defaults = json.loads((template_directory() / "cookiecutter.json").read_text())
+
+    result = run_hub_process("new", "--help")
+
+    help_text = " ".join(result.stdout.split())
+    assert result.returncode == 0
+    assert "Prompts for each answer that no option gives, unless --no-input" in (
+        help_text
+    )
+    assert f'the author "{defaults["author"]}"' in help_text
+    assert f"the base URL {defaults['base_url']}" in help_text
+    assert "Extracts dashboards and charts from TITLE." in help_text
+    assert defaults["description"] == (
+        "Extracts dashboards and charts from {{ cookiecutter.title }}."
+    )

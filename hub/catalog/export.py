@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 from sqlalchemy import select
@@ -11,6 +10,7 @@ from sqlalchemy import select
 from hub.catalog.schema import lineage, resources
 from hub.catalog.store import Catalog
 from hub.errors import CatalogError
+from hub.files import create_temporary_file
 
 # Rows fetched from the database at a time while exporting.
 EXPORT_BATCH = 5000
@@ -27,7 +27,9 @@ def export_upload(
     Fresh rows are those the latest successful sync of each profile declared,
     as stored bodies, without derived lineage edges. Both files are written
     from one read transaction to temporary names and renamed into place, so
-    a reader never sees a half-written file. Returns the count per file.
+    a reader never sees a half-written file. The files get the mode that
+    ``open()`` gives a new file, as ``hub run --output`` writes them. Returns
+    the count per file.
     """
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -70,12 +72,15 @@ def _fresh(table, connector: str | None, profile: str | None):
 
 
 def _write_lines(directory: Path, bodies) -> tuple[str, int]:
+    descriptor, path = create_temporary_file(directory, prefix=".", suffix=".tmp")
     count = 0
-    with tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=directory, suffix=".tmp", delete=False
-    ) as handle:
-        for body in bodies:
-            handle.write(body)
-            handle.write("\n")
-            count += 1
-    return handle.name, count
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            for body in bodies:
+                handle.write(body)
+                handle.write("\n")
+                count += 1
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return str(path), count

@@ -310,7 +310,14 @@ def tree_lines(nodes, prefix: str) -> Iterator[str]:
 @connector_option
 @profile_option
 @catalog_option
-@json_option
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print one JSON object with the directory and the line count of each "
+    'file, such as {"directory": "out", "resources.jsonl": 176, '
+    '"lineage.jsonl": 325}.',
+)
 def export_command(directory, connector, profile, location, as_json) -> None:
     """Write fresh resources and lineage to DIR in Secoda's upload format.
 

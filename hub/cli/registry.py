@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import click
 
-from hub.cli.errors import hub_errors
+from hub.cli.errors import CommandError, hub_errors
 from hub.cli.output import echo_json, echo_table
+
+# The exit status of a command stopped by Ctrl-C (SIGINT), as shells report it.
+INTERRUPTED_EXIT_CODE = 130
+
+# Registry files are replaced in one rename, so there is no state in between.
+INTERRUPTED_CHANGE = (
+    "interrupted; the registry file is either unchanged or fully updated"
+)
+INTERRUPTED_PIP = "interrupted; run `hub list` to see which connectors are installed"
 
 REGISTRY_HELP = (
     "Registry file path or http(s) URL; repeat for several, the first that "
@@ -26,14 +36,50 @@ def registry_option(function):
     )(function)
 
 
-def registry_file_option(function):
+def registry_file_option(help_text: str):
+    """Add the --registry option of a command that changes a registry file."""
     return click.option(
         "--registry",
         "registry_file",
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="Registry file to change. Default: the first entry of "
-        "SECODA_HUB_REGISTRY, else the registry shipped with the hub.",
-    )(function)
+        metavar="FILE",
+        help=help_text
+        + " Required unless SECODA_HUB_REGISTRY names exactly one file; the "
+        "registry shipped inside the hub and registries at a URL are never "
+        "written.",
+    )
+
+
+class VersionType(click.ParamType):
+    """A PEP 440 version, rejected with exit status 2 when invalid."""
+
+    name = "version"
+
+    def convert(self, value, param, ctx):
+        from hub.registry.models import version_problem
+
+        problem = version_problem(value)
+        if problem is not None:
+            self.fail(problem, param, ctx)
+        return value
+
+
+VERSION = VersionType()
+
+
+def exits_130_on_interrupt(message: str):
+    """Exit with 130 and one line, not click's "Aborted!" and 1, on Ctrl-C."""
+
+    def decorate(command):
+        @functools.wraps(command)
+        def wrapper(*args, **kwargs):
+            try:
+                return command(*args, **kwargs)
+            except KeyboardInterrupt:
+                raise CommandError(message, INTERRUPTED_EXIT_CODE) from None
+
+        return wrapper
+
+    return decorate
 
 
 def pip_options(function):
@@ -108,31 +154,33 @@ def show_command(name, registries, as_json) -> None:
 
 @registry_group.command("review")
 @click.argument("name")
-@click.argument("version")
+@click.argument("version", type=VERSION)
 @click.option("--approve/--reject", required=True, help="Publish or reject it.")
 @click.option("--reason", required=True, help="Why, as shown to the author.")
-@registry_file_option
+@registry_file_option("Registry file whose entry for VERSION this changes.")
+@exits_130_on_interrupt(INTERRUPTED_CHANGE)
 def review_command(name, version, approve, reason, registry_file) -> None:
     """Publish or reject VERSION of connector NAME."""
     from hub.registry.publish import review
 
-    path = _registry_file(registry_file)
     with hub_errors():
+        path = _registry_to_change(registry_file)
         entry = review(path, name, version, approve=approve, reason=reason)
     click.echo(f"{name} {version} is now {entry.status.value} in {path}")
 
 
 @registry_group.command("yank")
 @click.argument("name")
-@click.argument("version")
+@click.argument("version", type=VERSION)
 @click.option("--reason", required=True, help="Why the version is withdrawn.")
-@registry_file_option
+@registry_file_option("Registry file whose entry for VERSION this changes.")
+@exits_130_on_interrupt(INTERRUPTED_CHANGE)
 def yank_command(name, version, reason, registry_file) -> None:
     """Withdraw VERSION of NAME, so installs skip it."""
     from hub.registry.publish import yank
 
-    path = _registry_file(registry_file)
     with hub_errors():
+        path = _registry_to_change(registry_file)
         yank(path, name, version, reason=reason)
     click.echo(f"{name} {version} is now yanked in {path}")
 
@@ -153,7 +201,7 @@ def validate_command(file, no_rebuild, find_links, no_index) -> None:
     """
     from hub.registry.rules import validate_file
 
-    path = _registry_file(file)
+    path = _registry_to_read(file)
     with hub_errors():
         problems = validate_file(
             path,
@@ -188,7 +236,12 @@ def schema_command(output) -> None:
 
 @click.command("install")
 @click.argument("name")
-@click.option("--version", "version", help="Version to install. Default: newest.")
+@click.option(
+    "--version",
+    "version",
+    type=VERSION,
+    help="PEP 440 version to install. Default: the newest published one.",
+)
 @click.option(
     "--allow-unreviewed",
     is_flag=True,
@@ -197,6 +250,7 @@ def schema_command(output) -> None:
 )
 @registry_option
 @pip_options
+@exits_130_on_interrupt(INTERRUPTED_PIP)
 def install_command(
     name, version, allow_unreviewed, registries, find_links, no_index
 ) -> None:
@@ -230,14 +284,19 @@ def install_command(
 
 @click.command("uninstall")
 @click.argument("name")
+@exits_130_on_interrupt(INTERRUPTED_PIP)
 def uninstall_command(name) -> None:
-    """Uninstall the installed connector NAME with pip."""
-    from hub.connectors import find
+    """Uninstall the installed connector NAME with pip.
+
+    NAME is the connector's name as `hub list` shows it, such as cluvio, not
+    its distribution name (secoda-connector-cluvio). The distribution that
+    provides the connector is removed with `pip uninstall`.
+    """
     from hub.errors import ConfigurationError
     from hub.registry.install import uninstall
 
     with hub_errors():
-        entry = find(name)
+        entry = _installed_connector(name)
         if entry.distribution is None:
             raise ConfigurationError(f"connector {name!r} has no distribution")
         uninstall(entry.distribution)
@@ -246,9 +305,21 @@ def uninstall_command(name) -> None:
 
 @click.command("publish")
 @click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@registry_file_option
-@click.option("--dry-run", is_flag=True, help="Build and check only; change nothing.")
-@click.option("--title", help="Marketplace title of a new connector.")
+@registry_file_option(
+    "Registry file to add the version to, created when missing; the wheel is "
+    "copied into the wheels/ folder beside it."
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Build and check only, and change nothing. Without --registry, the "
+    "version is checked against the first registry that reading commands use.",
+)
+@click.option(
+    "--title",
+    help="Marketplace title of a new connector. Default: title in the "
+    "[tool.secoda-hub] table of PATH/pyproject.toml, else the name in title case.",
+)
 @click.option(
     "--category",
     default="uncategorized",
@@ -263,6 +334,9 @@ def uninstall_command(name) -> None:
     help="Tag of a new connector (repeatable). Default: community.",
 )
 @pip_options
+@exits_130_on_interrupt(
+    "interrupted; the registry file either is unchanged or holds the new version"
+)
 def publish_command(
     path, registry_file, dry_run, title, category, icon, tags, find_links, no_index
 ) -> None:
@@ -273,9 +347,13 @@ def publish_command(
     """
     from hub.registry.publish import Listing, publish
 
-    target = _registry_file(registry_file)
     listing = Listing(title, category, icon, tags or ("community",))
     with hub_errors():
+        if dry_run and registry_file is None:
+            # A dry run changes nothing, so it may check against the default.
+            target = _registry_to_read(None)
+        else:
+            target = _registry_to_change(registry_file)
         result = publish(
             path,
             target,
@@ -294,14 +372,32 @@ def publish_command(
     show_default=True,
     help="Directory to create the connector's project in.",
 )
-@click.option("--no-input", is_flag=True, help="Take every answer from options.")
+@click.option(
+    "--no-input",
+    is_flag=True,
+    help="Prompt for nothing: take the answers from options, and the "
+    "defaults for the rest. Needs --name.",
+)
 @click.option("--name", help="Connector name: lower case letters, digits, _.")
-@click.option("--title", help="Marketplace title.")
-@click.option("--description", help="One-sentence description.")
-@click.option("--author", help="Maintainer's name.")
-@click.option("--base-url", help="Default API base URL.")
+@click.option("--title", help="Marketplace title. Default: the name in title case.")
+@click.option(
+    "--description",
+    help="One-sentence description. Default: Extracts dashboards and charts "
+    "from TITLE.",
+)
+@click.option("--author", help="Maintainer's name. Default: Your Name.")
+@click.option(
+    "--base-url", help="Default API base URL. Default: https://api.example.com."
+)
 def new_command(output_dir, no_input, **given) -> None:
-    """Create a connector distribution from the hub's template."""
+    """Create a connector distribution from the hub's template.
+
+    Prompts for each answer that no option gives, unless --no-input is set.
+    With --no-input, an answer without an option takes its default: the
+    title from the name (acme_bi gives Acme Bi), the description "Extracts
+    dashboards and charts from TITLE.", the author "Your Name" and the base
+    URL https://api.example.com.
+    """
     from hub.errors import ConfigurationError
     from hub.registry.template import PROMPTS, answer_problems, render
 
@@ -355,7 +451,13 @@ def _publish_message(result, target: Path) -> str:
     )
 
 
-def _registry_file(given: Path | None) -> Path:
+def _registry_to_change(given: str | None) -> Path:
+    from hub.registry.sources import writable_registry
+
+    return writable_registry(given)
+
+
+def _registry_to_read(given: Path | None) -> Path:
     from hub.registry.sources import configured_locations, is_url
 
     if given is not None:
@@ -366,6 +468,25 @@ def _registry_file(given: Path | None) -> Path:
             f"registry {first} is a URL; give a local file with --registry FILE"
         )
     return Path(first)
+
+
+def _installed_connector(name: str):
+    """Find connector ``name``; name the connector when given its distribution."""
+    from hub.connectors import discover, find
+    from hub.errors import ConnectorNotFoundError
+    from hub.registry.models import normalize_distribution
+
+    try:
+        return find(name)
+    except ConnectorNotFoundError:
+        for entry in discover().entries:
+            distribution = entry.distribution or ""
+            if normalize_distribution(distribution) == normalize_distribution(name):
+                raise ConnectorNotFoundError(
+                    f"{name} is the distribution of connector {entry.name!r}; "
+                    f"run `hub uninstall {entry.name}`"
+                ) from None
+        raise
 
 
 def _load(registries):

@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import subprocess
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from hub.errors import ConfigurationError, PublishError
+from hub.registry.processes import run_process
 
 logger = logging.getLogger(__name__)
 
@@ -83,9 +83,7 @@ def build_distribution(
         "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH,
     }
     logger.info("building %s", source)
-    result = subprocess.run(
-        command, capture_output=True, text=True, env=env, timeout=BUILD_TIMEOUT
-    )
+    result = run_process(command, env=env, timeout=BUILD_TIMEOUT)
     if result.returncode != 0:
         raise PublishError(
             f"building {source} failed (exit {result.returncode}):\n"

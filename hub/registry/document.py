@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import pydantic
 
 from hub.errors import RegistryError
+from hub.files import create_temporary_file
 from hub.registry.models import SCHEMA_VERSION, Registry
 
 
@@ -76,10 +76,14 @@ def write_registry_file(path: Path, registry: Registry) -> None:
 
 
 def write_atomically(path: Path, content: bytes) -> None:
-    """Write ``content`` to a temporary file beside ``path``, then rename it."""
+    """Write ``content`` to a temporary file beside ``path``, then rename it.
+
+    The file gets 0666 minus the umask, as a file that ``open()`` creates,
+    so a shared registry and its wheels stay readable to others.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
+    handle, temporary = create_temporary_file(
+        path.parent, prefix=f".{path.name}.", suffix=".tmp"
     )
     try:
         with os.fdopen(handle, "wb") as stream:

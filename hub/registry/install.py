@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import platform
-import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from hub.errors import (
 )
 from hub.registry.build import file_sha256
 from hub.registry.models import ConnectorVersion, RegistryConnector, Status
+from hub.registry.processes import run_process
 from hub.registry.sources import LoadedRegistry, Resolved, resolve
 from hub.registry.wheelpath import stored_wheel_file, stored_wheel_url
 
@@ -207,10 +207,8 @@ def confirm_entry_point(name: str, distribution: str) -> None:
         "found = m.entry_points(group=sys.argv[2]).select(name=sys.argv[1]); "
         "print(json.dumps([e.dist.name for e in found]))"
     )
-    result = subprocess.run(
+    result = run_process(
         [sys.executable, "-I", "-c", script, name, CONNECTOR_GROUP],
-        capture_output=True,
-        text=True,
         timeout=PIP_TIMEOUT,
     )
     found = json.loads(result.stdout or "[]") if result.returncode == 0 else []
@@ -283,9 +281,7 @@ def _pip_download(connector, chosen, directory: Path, pip_options) -> Path:
 
 def _pip(*args: str) -> None:
     command = [sys.executable, "-m", "pip", "--disable-pip-version-check", *args]
-    result = subprocess.run(
-        command, capture_output=True, text=True, timeout=PIP_TIMEOUT
-    )
+    result = run_process(command, timeout=PIP_TIMEOUT)
     if result.returncode != 0:
         output = (result.stdout + result.stderr).strip()
         raise HubError(f"`pip {args[0]}` failed (exit {result.returncode}):\n{output}")

@@ -14,10 +14,21 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from hub.errors import ConfigurationError
+
 SCHEMA_VERSION = 1
 
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+
+
+def version_problem(value: str) -> str | None:
+    """Describe why ``value`` is not a PEP 440 version, or return None."""
+    try:
+        Version(value)
+    except InvalidVersion:
+        return f"version {value!r} is not a PEP 440 version, such as 1.0.2"
+    return None
 
 
 class Status(str, Enum):
@@ -82,12 +93,9 @@ class ConnectorVersion(Strict):
     @field_validator("version")
     @classmethod
     def _pep440(cls, value: str) -> str:
-        try:
-            Version(value)
-        except InvalidVersion:
-            raise ValueError(
-                f"version {value!r} is not a PEP 440 version, such as 1.0.2"
-            ) from None
+        problem = version_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
     @field_validator("requires_python", "requires_hub")
@@ -125,6 +133,14 @@ class RegistryConnector(Strict):
     versions: list[ConnectorVersion] = Field(default_factory=list)
 
     def find_version(self, version: str) -> ConnectorVersion | None:
+        """Return the version equal to ``version`` under PEP 440, or None.
+
+        Raises :class:`ConfigurationError` when ``version`` is not a PEP 440
+        version, because no registry entry can match it.
+        """
+        problem = version_problem(version)
+        if problem is not None:
+            raise ConfigurationError(problem)
         wanted = Version(version)
         for candidate in self.versions:
             if candidate.parsed_version == wanted:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import tempfile
+import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from hub.errors import PublishError, RegistryError
+from hub.errors import ConfigurationError, PublishError, RegistryError
 from hub.registry.build import build_distribution, file_sha256
 from hub.registry.checks import Problem, check_class, check_distribution
 from hub.registry.checks import connector_name as entry_point_name
@@ -31,6 +33,11 @@ from hub.registry.wheelinfo import read_wheel as read_wheel_info
 logger = logging.getLogger(__name__)
 
 WHEEL_FOLDER = "wheels"
+
+# The pyproject.toml table that contains a connector's marketplace listing, in
+# the [tool.NAME] namespace that PEP 518 reserves for tools.
+LISTING_TABLE = "secoda-hub"
+LISTING_KEYS = ("title",)
 
 
 @dataclass(frozen=True)
@@ -63,8 +70,14 @@ def publish(
     listing: Listing = Listing(),
     pip_options: tuple[str, ...] = (),
 ) -> PublishResult:
-    """Build, check and add the connector in ``source`` as ``in_review``."""
+    """Build, check and add the connector in ``source`` as ``in_review``.
+
+    A title that ``listing`` does not give comes from the project's
+    ``[tool.secoda-hub]`` table, else from the connector's name.
+    """
     registry = _read_or_empty(registry_path)
+    if listing.title is None:
+        listing = dataclasses.replace(listing, title=declared_title(source))
     with tempfile.TemporaryDirectory(prefix="hub-publish-") as scratch:
         built = build_distribution(source.resolve(), Path(scratch), pip_options)
         info = read_wheel_info(built.wheel)
@@ -120,6 +133,39 @@ def yank(registry_path: Path, name: str, version: str, *, reason: str):
     entry.review_reason = reason
     write_registry_file(registry_path, registry)
     return entry
+
+
+def declared_title(source: Path) -> str | None:
+    """Return ``title`` from the ``[tool.secoda-hub]`` table of the project.
+
+    Returns None when the project has no pyproject.toml, no such table or
+    no title in it; raises :class:`ConfigurationError` for an invalid one.
+    """
+    pyproject = source / "pyproject.toml"
+    try:
+        text = pyproject.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigurationError(f"{pyproject} is not valid TOML: {error}") from error
+
+    table = document.get("tool", {}).get(LISTING_TABLE, {})
+    where = f"[tool.{LISTING_TABLE}] in {pyproject}"
+    unknown = sorted(set(table) - set(LISTING_KEYS))
+    if unknown:
+        raise ConfigurationError(
+            f"{where} has unknown key(s) {', '.join(unknown)}; the keys it may "
+            f"hold are: {', '.join(LISTING_KEYS)}"
+        )
+    title = table.get("title")
+    if title is not None and (not isinstance(title, str) or not title.strip()):
+        raise ConfigurationError(
+            f"{where} sets title = {title!r}; set it to the name users see in "
+            'the marketplace, such as title = "Acme BI"'
+        )
+    return title
 
 
 def _read_or_empty(registry_path: Path) -> Registry:

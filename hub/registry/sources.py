@@ -2,7 +2,9 @@
 
 A registry is named by ``--registry`` (repeatable) or by the
 ``SECODA_HUB_REGISTRY`` variable (entries separated by commas or spaces);
-with neither, the hub reads the ``registry.json`` it ships with.
+with neither, the hub reads the ``registry.json`` it ships with. Commands
+that change a registry write only a file that the user names, never a URL
+and never the copy inside the installed hub.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pathlib import Path
 import httpx
 
 import hub
-from hub.errors import RegistryError
+from hub.errors import ConfigurationError, RegistryError
 from hub.paths import data_dir
 from hub.registry.document import parse_registry, read_registry_file, write_atomically
 from hub.registry.models import Registry, RegistryConnector
@@ -73,9 +75,65 @@ def configured_locations(options: tuple[str, ...] | list[str] = ()) -> list[str]
     """Return the registry locations in priority order."""
     if options:
         return list(options)
+    return _environment_entries() or [str(shipped_registry_path())]
+
+
+def _environment_entries() -> list[str]:
     raw = os.environ.get(REGISTRY_ENV, "")
-    from_env = [part for part in re.split(r"[,\s]+", raw) if part]
-    return from_env or [str(shipped_registry_path())]
+    return [part for part in re.split(r"[,\s]+", raw) if part]
+
+
+def writable_registry(given: str | None) -> Path:
+    """Return the registry file that a command which changes a registry writes.
+
+    That is ``given`` (the ``--registry`` option), else the one entry of
+    ``SECODA_HUB_REGISTRY``. Raises :class:`ConfigurationError` when neither
+    names exactly one file, when it is a URL, a directory, or a file inside
+    the installed hub package, whose registry a reinstall replaces.
+    """
+    if given is not None:
+        location = given
+    else:
+        location = _one_registry_from_environment()
+    if is_url(location):
+        raise ConfigurationError(
+            f"registry {location} is a URL, and the hub changes only registry "
+            "files: pass --registry with the path of a local copy, then upload "
+            "the copy and its wheels/ folder"
+        )
+    path = Path(location).expanduser()
+    if path.is_dir():
+        raise ConfigurationError(
+            f"registry {path} is a directory; pass --registry with the path of "
+            f"a registry file, such as {path / 'registry.json'}"
+        )
+    package = Path(hub.__file__).resolve().parent
+    if path.resolve().is_relative_to(package):
+        raise ConfigurationError(
+            f"registry {path} is inside the installed hub package, which only "
+            "ships a read-only copy; pass --registry FILE with a registry of "
+            "your own, such as --registry ./registry.json (created on the "
+            "first publish)"
+        )
+    return path
+
+
+def _one_registry_from_environment() -> str:
+    entries = _environment_entries()
+    if not entries:
+        raise ConfigurationError(
+            "no registry file is named, and the registry shipped with the hub "
+            "is read-only: pass --registry FILE, such as --registry "
+            f"./registry.json (created on the first publish), or set "
+            f"{REGISTRY_ENV} to one registry file"
+        )
+    if len(entries) > 1:
+        raise ConfigurationError(
+            f"{REGISTRY_ENV} names {len(entries)} registries "
+            f"({', '.join(entries)}); pass --registry FILE to choose the one "
+            "to change"
+        )
+    return entries[0]
 
 
 def load_registries(options: tuple[str, ...] | list[str] = ()) -> list[LoadedRegistry]:

@@ -16,6 +16,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+import shutil
+import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -157,9 +159,9 @@ def render(answers: dict[str, str], output_dir: Path) -> Path:
         raise _exists_error(target)
 
     try:
-        with _quiet_cookiecutter_logs():
+        with _quiet_cookiecutter_logs(), _clean_template_copy() as template:
             created = cookiecutter(
-                str(template_directory()),
+                str(template),
                 no_input=True,
                 extra_context=answers,
                 output_dir=str(output_dir),
@@ -180,6 +182,24 @@ def _exists_error(target: Path) -> ConfigurationError:
         f"directory {target} already exists; choose another --name or "
         "--output-dir, or move the directory away"
     )
+
+
+@contextlib.contextmanager
+def _clean_template_copy() -> Iterator[Path]:
+    """Yield a copy of the template without Python bytecode.
+
+    pip byte-compiles every module of an installed wheel, and the template's
+    testserver.py is valid Python, so an installed template contains
+    ``__pycache__`` folders that cookiecutter would copy into the project.
+    """
+    source = template_directory()
+    with tempfile.TemporaryDirectory(prefix="hub-template-") as scratch:
+        # The copy keeps the folder's name, after which cookiecutter names
+        # its replay file.
+        copy = Path(scratch) / source.name
+        ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+        shutil.copytree(source, copy, ignore=ignore)
+        yield copy
 
 
 @contextlib.contextmanager

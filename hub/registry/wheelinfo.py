@@ -9,7 +9,6 @@ from __future__ import annotations
 import configparser
 import json
 import site
-import subprocess
 import sys
 import tempfile
 import textwrap
@@ -21,6 +20,7 @@ from pathlib import Path
 
 from hub import CONNECTOR_GROUP
 from hub.errors import PublishError
+from hub.registry.processes import run_process
 
 LOAD_TIMEOUT = 300
 
@@ -125,11 +125,8 @@ def load_in_fresh_environment(wheel: Path, target: str) -> LoadedClass:
     """
     with tempfile.TemporaryDirectory(prefix="hub-publish-venv-") as scratch:
         python = _create_environment(Path(scratch) / "venv", wheel)
-        result = subprocess.run(
-            [str(python), "-I", "-c", _LOAD_SCRIPT, target],
-            capture_output=True,
-            text=True,
-            timeout=LOAD_TIMEOUT,
+        result = run_process(
+            [str(python), "-I", "-c", _LOAD_SCRIPT, target], timeout=LOAD_TIMEOUT
         )
     if result.returncode != 0:
         return LoadedClass(target, False, error=_last_line(result.stderr))
@@ -137,10 +134,9 @@ def load_in_fresh_environment(wheel: Path, target: str) -> LoadedClass:
 
 
 def _create_environment(directory: Path, wheel: Path) -> Path:
-    subprocess.run(
+    run_process(
         [sys.executable, "-m", "venv", "--without-pip", str(directory)],
         check=True,
-        capture_output=True,
         timeout=LOAD_TIMEOUT,
     )
     python = directory / "bin" / "python"
@@ -153,22 +149,19 @@ def _create_environment(directory: Path, wheel: Path) -> Path:
     lines = [f"import site; site.addsitedir({path!r})" for path in parent_sites]
     (packages / "_hub_parent_environment.pth").write_text("\n".join(lines) + "\n")
 
-    subprocess.run(
+    run_process(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps"]
         + ["--disable-pip-version-check", "--target", str(packages), str(wheel)],
         check=True,
-        capture_output=True,
         timeout=LOAD_TIMEOUT,
     )
     return python
 
 
 def _site_packages(python: Path) -> Path:
-    output = subprocess.run(
+    output = run_process(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
         check=True,
-        capture_output=True,
-        text=True,
         timeout=LOAD_TIMEOUT,
     )
     return Path(output.stdout.strip())

@@ -1,11 +1,16 @@
 """A local server that answers like the API, for the connector's tests.
 
 Run ``python -m {{ cookiecutter.package }}.testserver`` to start one on
-127.0.0.1; it prints its URL on the first line and stops on Ctrl-C or when
-its standard input closes.
+127.0.0.1; it prints its URL on the first line and accepts the token
+``test-token-0123456789``. It runs until it receives SIGTERM or SIGINT
+(Ctrl-C), so it also works in the background with ``&``.
+``--stop-on-stdin-close`` also stops it when its standard input closes,
+which lets a test stop it by closing a pipe.
 """
 
+import argparse
 import json
+import signal
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -48,10 +53,10 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class LocalApiServer:
-    """The server on 127.0.0.1 and a free port, as a context manager."""
+    """The server on 127.0.0.1 and ``port`` (0: a free one), as a context manager."""
 
-    def __init__(self):
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    def __init__(self, port: int = 0):
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}
         )
@@ -71,13 +76,39 @@ class LocalApiServer:
         self._server.server_close()
 
 
-def main() -> None:
-    with LocalApiServer() as server:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description="Serve the API's test data on 127.0.0.1 until SIGTERM or SIGINT."
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=0,
+        help="TCP port to listen on (default: a free one).",
+    )
+    parser.add_argument(
+        "--stop-on-stdin-close",
+        action="store_true",
+        help="Also stop when standard input closes.",
+    )
+    arguments = parser.parse_args(argv)
+
+    stop = threading.Event()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signal_number, lambda *_: stop.set())
+    if arguments.stop_on_stdin_close:
+        threading.Thread(target=_set_on_stdin_close, args=(stop,), daemon=True).start()
+
+    with LocalApiServer(arguments.port) as server:
         print(server.url, flush=True)
-        try:
-            sys.stdin.read()
-        except KeyboardInterrupt:
+        # A timeout lets the main thread run the signal handlers promptly.
+        while not stop.wait(0.5):
             pass
+
+
+def _set_on_stdin_close(stop: threading.Event) -> None:
+    sys.stdin.read()
+    stop.set()
 
 
 if __name__ == "__main__":
