@@ -40,6 +40,7 @@ UNNORMALIZED_ID = "unnormalized_id"
 MISSING_FIELD = "missing_field"
 UNSUPPORTED_LINEAGE = "unsupported_lineage"
 QUERY_AS_TARGET = "query_as_target"
+CONTROL_CHARACTER = "control_character"
 
 # Violations of one rule logged in full before the rest are only counted.
 MAX_LOGGED_PER_RULE = 10
@@ -60,27 +61,15 @@ _ID_FIXES = {
 }
 
 _INTERNAL = "internal_resource"
-_EXTERNAL_TABLE = "external_table"
-_EXTERNAL_COLUMN = "external_column"
 _QUERY = "tables_from_query"
 
-# The (from, to) pairs of lineage end types that Secoda accepts. Every pair
-# has an internal side, except external table to external table.
-SUPPORTED_LINEAGE_PAIRS = frozenset(
-    {
-        (_INTERNAL, _INTERNAL),
-        (_INTERNAL, _EXTERNAL_TABLE),
-        (_EXTERNAL_TABLE, _INTERNAL),
-        (_INTERNAL, _EXTERNAL_COLUMN),
-        (_EXTERNAL_COLUMN, _INTERNAL),
-        (_EXTERNAL_TABLE, _EXTERNAL_TABLE),
-        (_QUERY, _INTERNAL),
-    }
-)
-
+# Secoda requires at least one end of every lineage edge to be an internal
+# resource of the integration. Its SDK documentation also lists external
+# table to external table among the supported pairs, but such an edge breaks
+# that rule, so it is flagged like every other edge without an internal end.
 _SUPPORTED_PAIRS_TEXT = (
     "internal-internal, internal-external table, internal-external column, "
-    "external table-external table, and tables_from_query to internal"
+    "and tables_from_query to internal"
 )
 
 
@@ -257,6 +246,31 @@ def _check_id(
         )
     elif normalized != value:
         violations.append(_unnormalized(_resource_subject(resource), field, value))
+    # isprintable() is false for every control character and runs in C, so
+    # the usual id costs no loop over its characters.
+    if not normalized.isprintable():
+        _check_characters(violations, _resource_subject, resource, field, normalized)
+
+
+def _check_characters(violations, describe, model, field: str, value: str) -> None:
+    found = sorted({char for char in value if unicodedata.category(char) == "Cc"})
+    if not found:
+        return
+    subject = describe(model)
+    codes = ", ".join(f"U+{ord(char):04X}" for char in found)
+    kind, pronoun = "a control character", "it"
+    if len(found) > 1:
+        kind, pronoun = "control characters", "them"
+    violations.append(
+        Violation(
+            subject,
+            field,
+            CONTROL_CHARACTER,
+            f"{subject}: {field} {value!r} contains {kind} ({codes}); remove "
+            f"{pronoun}, because PostgreSQL cannot store NUL and a terminal acts "
+            "on control characters when the id is printed",
+        )
+    )
 
 
 def _resource_subject(resource: Resource) -> str:
@@ -307,7 +321,7 @@ def lineage_violations(lineage: DeclaredLineage) -> list[Violation]:
     target = lineage.to_identifier
     if target.type == _QUERY:
         violations.append(_query_as_target(lineage))
-    elif (source.type, target.type) not in SUPPORTED_LINEAGE_PAIRS:
+    elif source.type != _INTERNAL and target.type != _INTERNAL:
         violations.append(_unsupported_pair(lineage))
 
     _check_end(violations, lineage, "from_identifier", source)
@@ -347,6 +361,8 @@ def _check_end_id(
         )
     elif normalized != value:
         violations.append(_unnormalized(_edge_subject(lineage), field, value))
+    if not normalized.isprintable():
+        _check_characters(violations, _edge_subject, lineage, field, normalized)
 
 
 def _blank_end_field(lineage: DeclaredLineage, field: str) -> Violation:
@@ -379,8 +395,9 @@ def _unsupported_pair(lineage: DeclaredLineage) -> Violation:
         "from_identifier",
         UNSUPPORTED_LINEAGE,
         f"{subject} goes from {lineage.from_identifier.type} to "
-        f"{lineage.to_identifier.type}, which Secoda does not support; "
-        f"supported pairs are {_SUPPORTED_PAIRS_TEXT}",
+        f"{lineage.to_identifier.type}, so neither end is an internal_resource; "
+        "Secoda requires at least one end of every edge to be a resource of "
+        f"this integration (supported pairs: {_SUPPORTED_PAIRS_TEXT})",
     )
 
 

@@ -5,6 +5,7 @@ import textwrap
 
 import pytest
 
+from conftest import run_hub_process
 from hub.connectors import ConnectorEntry
 from hub.hookspecs import hookimpl
 from hub.plugins import get_plugin_manager
@@ -305,3 +306,50 @@ def test_models_reach_outputs_as_declared(tmp_path):
     assert report.status == "succeeded"
     assert len(outputs.sink.bodies) == 20
     assert outputs.sink.committed is True
+
+
+# Declares an edge between two external tables and an id with control
+# characters in it.
+NO_INTERNAL_END_CONNECTOR = textwrap.dedent(
+    """
+    from hub.sdk import DeclaredLineage, ExternalTable, Resource, SecodaIntegration
+
+
+    class Outside(SecodaIntegration):
+        def extract(self):
+            self.declare_resource(
+                Resource(entity_type="dashboard", databuilder_id="d\\x00\\x1b[2J")
+            )
+            self.declare_lineage(
+                DeclaredLineage(
+                    from_identifier=ExternalTable(table="raw.orders"),
+                    to_identifier=ExternalTable(table="mart.orders"),
+                )
+            )
+    """
+)
+
+
+@pytest.fixture
+def outside(tmp_path):
+    path = tmp_path / "outside.py"
+    path.write_text(NO_INTERNAL_END_CONNECTOR)
+    return path
+
+
+def test_external_only_edge_warned(outside):
+    result = run_hub_process("run", str(outside), "--json")
+
+    assert result.returncode == 0, result.stderr
+    validation = json.loads(result.stdout)["validation"]
+    assert validation["by_rule"] == {"control_character": 1, "unsupported_lineage": 1}
+    assert "neither end is an internal_resource" in result.stderr
+    assert "(U+0000, U+001B)" in result.stderr
+    assert "\x1b" not in result.stderr
+
+
+def test_external_only_edge_strict_fails(outside):
+    result = run_hub_process("run", str(outside), "--strict")
+
+    assert result.returncode == 1
+    assert "control characters (U+0000, U+001B)" in result.stderr

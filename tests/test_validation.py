@@ -14,6 +14,7 @@ from hub.sdk import (
     TablesFromSQLQuery,
 )
 from hub.validation import (
+    CONTROL_CHARACTER,
     EMPTY_ID,
     MISSING_FIELD,
     QUERY_AS_TARGET,
@@ -201,11 +202,12 @@ SUPPORTED = [
     (TABLE, INTERNAL),
     (INTERNAL, COLUMN),
     (COLUMN, INTERNAL),
-    (TABLE, TABLE),
     (QUERY, INTERNAL),
 ]
 
+# Every edge without an internal end, external table to external table too.
 UNSUPPORTED = [
+    (TABLE, TABLE),
     (TABLE, COLUMN),
     (COLUMN, TABLE),
     (COLUMN, COLUMN),
@@ -232,6 +234,13 @@ def test_supported_lineage_passes(pair):
 @pytest.mark.parametrize("pair", UNSUPPORTED, ids=pair_id)
 def test_unsupported_lineage_flagged(pair):
     assert rules(lineage_violations(edge(*pair))) == [UNSUPPORTED_LINEAGE]
+
+
+def test_unsupported_lineage_states_rule():
+    [violation] = lineage_violations(edge(TABLE, TABLE))
+
+    assert "neither end is an internal_resource" in violation.message
+    assert "at least one end of every edge" in violation.message
 
 
 @pytest.mark.parametrize("pair", QUERY_TARGETS, ids=pair_id)
@@ -312,7 +321,7 @@ def test_validator_rate_limit_per_rule(caplog):
             validator.check_lineage(edge(TABLE, COLUMN))
     logged = [record.getMessage() for record in caplog.records]
     assert sum("has no schema" in message for message in logged) == 1
-    assert sum("does not support" in message for message in logged) == 1
+    assert sum("neither end is an internal" in message for message in logged) == 1
 
 
 def test_validator_summary_counts_rules():
@@ -405,3 +414,67 @@ def test_normalized_lineage_had_violation(identifier):
     for lineage in (edge(end, INTERNAL), edge(TABLE, end)):
         assert normalize_lineage(lineage) is not lineage
         assert UNNORMALIZED_ID in rules(lineage_violations(lineage))
+
+
+CONTROL_IDS = ["a\x00b", "\x00", "a\tb", "a\rb", "report\x1b[2J", "a\x7fb", "a\x85b"]
+
+
+@pytest.mark.parametrize("identifier", CONTROL_IDS, ids=repr)
+def test_control_character_in_id_flagged(identifier):
+    violations = resource_violations(table(databuilder_id=identifier))
+
+    assert rules(violations) == [CONTROL_CHARACTER]
+    assert violations[0].field == "databuilder_id"
+    assert repr(identifier) in violations[0].message
+
+
+def test_control_character_codes_named():
+    [violation] = resource_violations(table(databuilder_id="a\x00b\x1bc\x00"))
+
+    assert "control characters (U+0000, U+001B)" in violation.message
+    assert "\x00" not in violation.message
+
+
+def test_control_character_in_parent_flagged():
+    resource = Resource(
+        entity_type="column", databuilder_id="c", parent_databuilder_id="t\x00"
+    )
+
+    violations = resource_violations(resource)
+
+    assert rules(violations) == [CONTROL_CHARACTER]
+    assert violations[0].field == "parent_databuilder_id"
+
+
+def test_control_character_in_lineage_end():
+    source = InternalResource(databuilder_id="r\x00")
+
+    violations = lineage_violations(edge(source, TABLE))
+
+    assert rules(violations) == [CONTROL_CHARACTER]
+    assert violations[0].field == "from_identifier.databuilder_id"
+
+
+def test_trailing_newline_only_unnormalized():
+    # Normalising strips it, so it is not also reported as a control character.
+    assert rules(resource_violations(table(databuilder_id="orders\n"))) == [
+        UNNORMALIZED_ID
+    ]
+
+
+@pytest.mark.parametrize(
+    "identifier",
+    ["Plan Changes", "a\u00a0b", "a\u200bb", "\u00e9t\u00e9", "a\u2028b"],
+    ids=repr,
+)
+def test_printable_or_format_id_passes(identifier):
+    # Only Unicode category Cc is a control character: no-break and
+    # zero-width spaces and line separators are not.
+    assert resource_violations(table(databuilder_id=identifier)) == []
+
+
+def test_strict_raises_for_control_character():
+    validator = Validator(strict=True)
+
+    with pytest.raises(ValidationError, match="U\\+0000"):
+        validator.check_resource(table(databuilder_id="a\x00b"))
