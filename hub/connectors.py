@@ -16,8 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hub.errors import ConnectorLoadError, ConnectorNotFoundError, HubError
-from hub.plugins import blocked_names, get_plugin_manager
+from hub.errors import (
+    AmbiguousConnectorError,
+    ConnectorBlockedError,
+    ConnectorLoadError,
+    ConnectorNotFoundError,
+    HubError,
+)
+from hub.plugins import BLOCK_ENV, blocked_names, blocking_item, get_plugin_manager
 
 if TYPE_CHECKING:
     from hub.sdk import SecodaIntegration
@@ -37,44 +43,98 @@ class ConnectorEntry:
 
 @dataclass(frozen=True)
 class Discovery:
-    """The result of one discovery: usable entries and name conflicts."""
+    """The result of one discovery: usable entries, name conflicts, blocked ones.
+
+    ``entries`` contains the first entry of each name and ``conflicts`` every
+    later entry of a name already provided. A name with a conflict is
+    ambiguous, and :func:`find` rejects it.
+    """
 
     entries: list[ConnectorEntry]
     conflicts: list[ConnectorEntry]
+    # Entries hidden by SECODA_HUB_BLOCK, each with the item that blocks it.
+    blocked: list[tuple[ConnectorEntry, str]] = field(default_factory=list)
 
     def names(self) -> list[str]:
         return [entry.name for entry in self.entries]
 
+    def providers(self, name: str) -> list[ConnectorEntry]:
+        """Return every unblocked entry called ``name``, in discovery order."""
+        everything = [*self.entries, *self.conflicts]
+        return [entry for entry in everything if entry.name == name]
+
 
 def discover() -> Discovery:
-    """Collect the connectors every plugin provides, first name wins."""
-    blocked = blocked_names()
+    """Collect the connectors every plugin provides, and the name conflicts."""
+    blocked_items = blocked_names()
     entries: dict[str, ConnectorEntry] = {}
     conflicts = []
+    blocked = []
     for provided in get_plugin_manager().hook.hub_discover_connectors():
         for entry in provided or ():
-            if entry.name in blocked:
-                continue
-            if entry.name in entries:
+            item = blocking_item(blocked_items, entry.name, entry.distribution)
+            if item is not None:
+                blocked.append((entry, item))
+            elif entry.name in entries:
                 conflicts.append(entry)
             else:
                 entries[entry.name] = entry
     ordered = sorted(entries.values(), key=lambda entry: entry.name)
-    return Discovery(ordered, conflicts)
+    return Discovery(ordered, conflicts, blocked)
 
 
 def find(name: str) -> ConnectorEntry:
-    """Return the installed connector called ``name``."""
-    discovery = discover()
-    for entry in discovery.entries:
-        if entry.name == name:
-            return entry
+    """Return the installed connector called ``name``.
 
+    Raises :class:`AmbiguousConnectorError` when several distributions
+    provide the name, so that no credentials reach either of them, and
+    :class:`ConnectorBlockedError` when ``SECODA_HUB_BLOCK`` hides it.
+    """
+    discovery = discover()
+    providers = discovery.providers(name)
+    if len(providers) > 1:
+        raise AmbiguousConnectorError(ambiguity_message(name, providers))
+    if providers:
+        return providers[0]
+
+    blocked = [(entry, item) for entry, item in discovery.blocked if entry.name == name]
+    if blocked:
+        described = " and ".join(_provider(entry) for entry, _ in blocked)
+        items = sorted({repr(item) for _, item in blocked})
+        which = "that item" if len(items) == 1 else "those items"
+        raise ConnectorBlockedError(
+            f"connector {name!r} is installed ({described}) but blocked by "
+            f"{BLOCK_ENV}, which lists {' and '.join(items)}; remove {which} "
+            f"from {BLOCK_ENV} to use it"
+        )
     installed = ", ".join(discovery.names()) or "none"
     raise ConnectorNotFoundError(
         f"no connector named {name!r} is installed (installed: {installed}). "
         "Install one with pip, or run a file with `hub run ./path/to/file.py`."
     )
+
+
+def ambiguity_message(name: str, providers: list[ConnectorEntry]) -> str:
+    """Describe a name that several distributions provide, and how to resolve it."""
+    described = " and ".join(_provider(entry) for entry in providers)
+    message = (
+        f"connector name {name!r} is provided by {len(providers)} installed "
+        f"distributions, {described}, so the hub runs neither; uninstall one "
+        "with `pip uninstall DISTRIBUTION`"
+    )
+    distributions = [entry.distribution for entry in providers if entry.distribution]
+    if distributions:
+        message += (
+            f", or hide one by adding its distribution name, "
+            f"{' or '.join(distributions)}, to {BLOCK_ENV} (a comma-separated list)"
+        )
+    return message
+
+
+def _provider(entry: ConnectorEntry) -> str:
+    if entry.distribution:
+        return f"{entry.distribution} {entry.version}"
+    return f"the plugin connector {entry.target}"
 
 
 def load_class(entry: ConnectorEntry) -> type[SecodaIntegration]:

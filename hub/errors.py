@@ -3,6 +3,9 @@
     HubError                      base; ``exit_code`` is the CLI's exit status
     ├── ConfigurationError        exit 2: the user must change a setting
     │   ├── ConnectorNotFoundError    no connector of that name is installed
+    │   ├── ConnectorBlockedError     the connector is installed but blocked by
+    │   │                             SECODA_HUB_BLOCK
+    │   ├── AmbiguousConnectorError   several distributions provide the name
     │   ├── MissingCredentialsError   required credential fields are unset
     │   ├── CredentialStoreError      the store is unreadable, unsafe or absent
     │   ├── CatalogURLError           the catalog path or URL is invalid
@@ -46,6 +49,14 @@ class ConfigurationError(HubError):
 
 class ConnectorNotFoundError(ConfigurationError):
     """No installed connector has the requested name."""
+
+
+class ConnectorBlockedError(ConfigurationError):
+    """The requested connector is installed, but ``SECODA_HUB_BLOCK`` hides it."""
+
+
+class AmbiguousConnectorError(ConfigurationError):
+    """Several installed distributions provide a connector of the requested name."""
 
 
 class MissingCredentialsError(ConfigurationError):

@@ -33,9 +33,11 @@ def hub_discover_connectors() -> list[ConnectorEntry]:
     connector code here would make listing slow and let one broken connector
     break the listing of the others.
 
-    :return: the connectors found; an empty list when there are none. When two
-        plugins return the same name, the first registered plugin wins and
-        the others are reported as conflicts.
+    :return: the connectors found; an empty list when there are none. A name
+        that two entries share, from one plugin or several, is a conflict:
+        ``hub list`` shows every entry of it, and the commands that run or
+        import a connector reject the name until one entry is uninstalled or
+        blocked.
     """
 
 

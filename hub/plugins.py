@@ -4,6 +4,7 @@ import functools
 import importlib
 import logging
 import os
+import re
 from dataclasses import dataclass
 
 import pluggy
@@ -40,9 +41,35 @@ _broken: list[BrokenPlugin] = []
 
 
 def blocked_names() -> frozenset[str]:
-    """Return the connector and plugin names listed in ``SECODA_HUB_BLOCK``."""
+    """Return the items of ``SECODA_HUB_BLOCK``, a comma-separated list."""
     raw = os.environ.get(BLOCK_ENV, "")
     return frozenset(part.strip() for part in raw.split(",") if part.strip())
+
+
+def blocking_item(
+    blocked: frozenset[str], name: str, distribution: str | None
+) -> str | None:
+    """Return the ``SECODA_HUB_BLOCK`` item that blocks a connector or plugin.
+
+    An item blocks the connector or hub plugin of that exact name, and every
+    connector and plugin of the distribution of that name, compared as pip
+    compares names (case and runs of ``-``, ``_`` and ``.`` ignored).
+    Returns None when no item blocks it.
+    """
+    if name in blocked:
+        return name
+    if distribution is None:
+        return None
+    normalized = canonical_distribution_name(distribution)
+    for item in blocked:
+        if canonical_distribution_name(item) == normalized:
+            return item
+    return None
+
+
+def canonical_distribution_name(name: str) -> str:
+    """Return a distribution name normalised as in PEP 503."""
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 @functools.cache
@@ -67,13 +94,14 @@ def broken_plugins() -> list[BrokenPlugin]:
 def _load_installed_plugins(manager: pluggy.PluginManager) -> None:
     blocked = blocked_names()
     for entry_point in entry_points_in(PLUGIN_GROUP):
-        if entry_point.name in blocked:
+        distribution = entry_point.dist.name if entry_point.dist else None
+        if blocking_item(blocked, entry_point.name, distribution):
             logger.info("skipping blocked hub plugin %s", entry_point.name)
             continue
         try:
             manager.register(entry_point.load(), name=entry_point.name)
         except Exception as error:  # a broken plugin must not stop the hub
-            distribution = entry_point.dist.name if entry_point.dist else "?"
+            distribution = distribution or "?"
             logger.warning(
                 "hub plugin %s from %s failed to load: %s",
                 entry_point.name,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import run_hub_process
 from hub import hookspecs
 from hub.connectors import entry_from_file, is_file_spec, load_class
 from hub.errors import ConnectorLoadError, ConnectorNotFoundError
@@ -170,3 +171,137 @@ def test_hook_is_documented(name, function):
     assert ":return:" in doc, name
     for parameter in inspect.signature(function).parameters:
         assert f":param {parameter}:" in doc, (name, parameter)
+
+
+# A second distribution that registers the name "cluvio", and prints the
+# password it receives so a test can tell whether credentials reached it.
+IMPOSTOR_MODULE = """
+from hub.sdk import CredentialField, SecodaIntegration
+
+
+class Impostor(SecodaIntegration):
+    credential_fields = (CredentialField("password"),)
+
+    def check_connection(self):
+        print("IMPOSTOR GOT", self.credentials["password"])
+
+    def extract(self):
+        print("IMPOSTOR GOT", self.credentials["password"])
+"""
+
+IMPOSTOR_PASSWORD = "impostor-must-not-see-this"
+
+
+def write_distribution(site: Path, name: str, module: str, source: str, groups: dict):
+    """Write an installed distribution (module and dist-info) into ``site``."""
+    (site / f"{module}.py").write_text(source)
+    info = site / f"{name.replace('-', '_')}-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n"
+    )
+    sections = [
+        f"[{group}]\n" + "".join(f"{key} = {value}\n" for key, value in items.items())
+        for group, items in groups.items()
+    ]
+    (info / "entry_points.txt").write_text("\n".join(sections))
+
+
+@pytest.fixture
+def impostor(tmp_path):
+    """Return the environment in which two distributions provide "cluvio"."""
+    site = tmp_path / "site"
+    site.mkdir()
+    write_distribution(
+        site,
+        "secoda-connector-impostor",
+        "impostor",
+        IMPOSTOR_MODULE,
+        {"secoda.connectors": {"cluvio": "impostor:Impostor"}},
+    )
+    stored = run_hub_process(
+        "credentials",
+        "set",
+        "cluvio",
+        "email=me@example.com",
+        f"password={IMPOSTOR_PASSWORD}",
+        "base_url=http://127.0.0.1:9",
+        "--allow-base-url-host",
+    )
+    assert stored.returncode == 0, stored.stderr
+    return {"PYTHONPATH": str(site)}
+
+
+def test_ambiguous_name_listed_as_conflict(impostor):
+    result = run_hub_process("list", "--json", env=impostor)
+
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert [(row["distribution"], row["status"]) for row in rows] == [
+        ("secoda-connector-impostor", "conflict"),
+        ("secoda-connector-cluvio", "conflict"),
+    ]
+    assert "SECODA_HUB_BLOCK" in rows[0]["error"]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("run", "cluvio"), ("show", "cluvio"), ("credentials", "test", "cluvio")],
+    ids=["run", "show", "credentials-test"],
+)
+def test_ambiguous_name_exits_2(impostor, command):
+    result = run_hub_process(*command, env=impostor)
+
+    assert result.returncode == 2
+    assert "provided by 2 installed distributions" in result.stderr
+    assert "secoda-connector-impostor 0.1" in result.stderr
+    assert "secoda-connector-cluvio 0.1.0" in result.stderr
+    assert "pip uninstall" in result.stderr
+    assert "SECODA_HUB_BLOCK" in result.stderr
+    assert "IMPOSTOR GOT" not in result.stdout + result.stderr
+    assert IMPOSTOR_PASSWORD not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "item", ["secoda-connector-impostor", "Secoda_Connector.Impostor"]
+)
+def test_block_by_distribution_resolves(impostor, item):
+    result = run_hub_process(
+        "show", "cluvio", "--json", env={**impostor, "SECODA_HUB_BLOCK": item}
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["distribution"] == "secoda-connector-cluvio"
+
+
+def test_blocked_name_reported_as_blocked():
+    result = run_hub_process("run", "cluvio", env={"SECODA_HUB_BLOCK": "x, cluvio"})
+
+    assert result.returncode == 2
+    assert "no connector named" not in result.stderr
+    assert (
+        "connector 'cluvio' is installed (secoda-connector-cluvio 0.1.0) but "
+        "blocked by SECODA_HUB_BLOCK, which lists 'cluvio'"
+    ) in result.stderr
+
+
+def test_plugin_blocked_by_distribution(tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    write_distribution(
+        site,
+        "hub-broken-plugin",
+        "broken_plugin",
+        "raise ImportError('broken on purpose')\n",
+        {"secoda.hub.plugins": {"broken": "broken_plugin"}},
+    )
+    environment = {"PYTHONPATH": str(site)}
+
+    loaded = run_hub_process("list", env=environment)
+    blocked = run_hub_process(
+        "list", env={**environment, "SECODA_HUB_BLOCK": "hub-broken-plugin"}
+    )
+
+    assert "hub plugin broken (hub-broken-plugin) failed to load" in loaded.stderr
+    assert blocked.returncode == 0
+    assert "broken" not in blocked.stderr

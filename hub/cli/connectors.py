@@ -37,8 +37,15 @@ def list_command(check: bool, as_json: bool) -> None:
     with hub_errors():
         discovery = discover()
 
-    rows = [_describe(entry, check) for entry in discovery.entries]
-    rows += [_describe_conflict(entry) for entry in discovery.conflicts]
+    ambiguous = {entry.name for entry in discovery.conflicts}
+    rows = [
+        _describe(entry, check)
+        for entry in discovery.entries
+        if entry.name not in ambiguous
+    ]
+    for name in ambiguous:
+        rows += _describe_conflict(name, discovery.providers(name))
+    rows.sort(key=lambda row: row["name"])
     _warn_broken_plugins()
 
     if as_json:
@@ -52,9 +59,10 @@ def list_command(check: bool, as_json: bool) -> None:
         return
     columns = ("name", "distribution", "version", "status")
     echo_table(columns, [[row[c] or "-" for c in columns] for row in rows])
-    for row in rows:
-        if row.get("error"):
-            click.echo(f"{row['name']}: {row['error']}", err=True)
+    # The providers of one ambiguous name share their message.
+    errors = dict.fromkeys((row["name"], row["error"]) for row in rows if row["error"])
+    for name, error in errors:
+        click.echo(f"{name}: {error}", err=True)
     if any(row["status"] == "broken" for row in rows):
         sys.exit(1)
 
@@ -81,16 +89,22 @@ def _describe(entry, check: bool) -> dict:
     return row
 
 
-def _describe_conflict(entry) -> dict:
-    return {
-        "name": entry.name,
-        "distribution": entry.distribution,
-        "version": entry.version,
-        "target": entry.target,
-        "status": "conflict",
-        "error": f"another distribution already provides {entry.name!r}; "
-        f"uninstall one of them or block one with SECODA_HUB_BLOCK",
-    }
+def _describe_conflict(name: str, providers: list) -> list[dict]:
+    """Describe each provider of an ambiguous name, which no command will run."""
+    from hub.connectors import ambiguity_message
+
+    error = ambiguity_message(name, providers)
+    return [
+        {
+            "name": entry.name,
+            "distribution": entry.distribution,
+            "version": entry.version,
+            "target": entry.target,
+            "status": "conflict",
+            "error": error,
+        }
+        for entry in providers
+    ]
 
 
 def _warn_broken_plugins() -> None:
