@@ -23,6 +23,7 @@ from hub.errors import (
     ConnectorNotFoundError,
     HubError,
 )
+from hub.messages import describe_exception, safe_message
 from hub.plugins import BLOCK_ENV, blocked_names, blocking_item, get_plugin_manager
 
 if TYPE_CHECKING:
@@ -146,7 +147,7 @@ def load_class(entry: ConnectorEntry) -> type[SecodaIntegration]:
     except Exception as error:
         raise ConnectorLoadError(
             f"connector {entry.name!r} ({_origin(entry)}) failed to import: "
-            f"{type(error).__name__}: {error}{_import_hint(error)}"
+            f"{safe_message(describe_exception(error))}{_import_hint(error)}"
         ) from error
     return _check_class(entry, loaded)
 
@@ -260,7 +261,7 @@ def _import_file(path: Path):
     except Exception as error:
         del sys.modules[module_name]
         raise ConnectorLoadError(
-            f"{path} failed to import: {type(error).__name__}: {error}"
+            f"{path} failed to import: {safe_message(describe_exception(error))}"
             f"{_import_hint(error)}"
         ) from error
     return module

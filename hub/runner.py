@@ -30,6 +30,7 @@ from hub.errors import (
     RunInterruptedError,
 )
 from hub.ingest import HubIngestStrategy, Progress
+from hub.messages import describe_exception, safe_message
 from hub.paths import default_catalog_location
 from hub.plugins import get_plugin_manager
 from hub.redaction import Redactor
@@ -230,6 +231,10 @@ def _start(catalog, request, connector_class, values, allowed, redactor) -> _Run
 
 
 def _execute(state: _Run, connector_class, values, redactor: Redactor) -> RunReport:
+    # NOTE: a connector that calls os._exit() ends the process inside this
+    # block, so nothing records the end of the run and `hub run` prints
+    # nothing. The run stays "running" in the catalog, and `hub runs` shows it
+    # as interrupted once it finds its process gone.
     try:
         with connector_output_to_stderr(redactor):
             connector = connector_class(
@@ -273,7 +278,8 @@ def _fail(state: _Run, error: BaseException, redactor: Redactor):
 
     entry, profile = state.request.entry, state.request.profile
     message = redactor(describe_failure(error, credentials_command(entry, profile)))
-    message = point_hints_at_profile(message, entry, profile)
+    # Redacted before capping, so the cut never leaves part of a secret.
+    message = safe_message(point_hints_at_profile(message, entry, profile))
     report = _report(state, "failed")
     report.error = message
     state.catalog.fail_run(state.run_id, message, report.as_dict())
@@ -324,17 +330,27 @@ def describe_failure(error: BaseException, credentials_hint: str = "") -> str:
 
     ``credentials_hint`` is the command that changes the run's credentials,
     added to a failed sign-in whose message gives no command of its own.
+    An exception whose message cannot be formatted is described by its type
+    name and ``repr()``, as :func:`hub.messages.describe_exception` does.
     """
-    if isinstance(error, AuthenticationError):
-        text = str(error)
-        if credentials_hint and "hub credentials set" not in text:
-            text += f"; check the stored values with `{credentials_hint}`"
-        return text
-    if isinstance(error, IntegrationError):
-        return str(error)
     if isinstance(error, KeyboardInterrupt):
         return "interrupted"
     if isinstance(error, SystemExit):
-        return f"the connector called sys.exit({error.code!r})"
-    text = str(error)
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+        return f"the connector called sys.exit({_safe_code(error)})"
+    if not isinstance(error, IntegrationError):
+        return describe_exception(error)
+    try:
+        text = str(error)
+    except Exception:
+        return describe_exception(error)
+    if isinstance(error, AuthenticationError):
+        if credentials_hint and "hub credentials set" not in text:
+            text += f"; check the stored values with `{credentials_hint}`"
+    return text
+
+
+def _safe_code(error: SystemExit) -> str:
+    try:
+        return repr(error.code)
+    except Exception:
+        return f"<a {type(error.code).__name__} whose repr() failed>"

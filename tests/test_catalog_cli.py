@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import update
 
-from conftest import read_jsonl
+from conftest import read_jsonl, run_hub_process
 from hub.catalog import lineage_ref, open_catalog
 from hub.catalog.schema import runs
 from hub.cli.catalog import catalog_group, runs_command
@@ -355,3 +355,28 @@ def test_export_json_counts(filled, tmp_path):
     counts = json.loads(result.output)
     assert counts["resources.jsonl"] == 4
     assert counts["lineage.jsonl"] == 3
+
+
+def test_control_characters_escaped_in_output(catalog_location):
+    # Titles and other fields come from the connector unchecked.
+    catalog = open_catalog(catalog_location)
+    try:
+        dashboard = Resource(
+            entity_type="dashboard",
+            databuilder_id="bi.dash",
+            title="Revenue\r\x1b[2JFake",
+            description="first line\nsecond line",
+        )
+        write_sync(catalog, "bi", [dashboard])
+    finally:
+        catalog.close()
+
+    table = run_hub_process("catalog", "resources", "--catalog", catalog_location)
+    shown = run_hub_process("catalog", "show", "bi.dash", "--catalog", catalog_location)
+
+    assert table.returncode == 0, table.stderr
+    assert "\x1b" not in table.stdout
+    # Read with universal newlines, a raw carriage return would split the row.
+    assert "Revenue\\r\\x1b[2JFake" in table.stdout.splitlines()[1]
+    assert "title: Revenue\\r\\x1b[2JFake\n" in shown.stdout
+    assert "description: first line\nsecond line\n" in shown.stdout

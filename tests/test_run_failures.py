@@ -290,3 +290,162 @@ def test_run_directory_is_named(tmp_path):
     assert f"'{tmp_path}' is a directory" in result.stderr
     assert "connector file" in result.stderr
     assert "does not exist" not in result.stderr
+
+
+# Raises an exception that cannot be turned into a string, and whose repr()
+# fails too when BROKEN_REPR is set.
+UNPRINTABLE_CONNECTOR = textwrap.dedent(
+    """
+    import os
+
+    from hub.sdk import SecodaIntegration
+
+
+    class Unprintable(Exception):
+        def __str__(self):
+            raise RuntimeError("no message")
+
+        def __repr__(self):
+            if os.environ.get("BROKEN_REPR"):
+                raise RuntimeError("no repr")
+            return "Unprintable('x')"
+
+
+    class Raising(SecodaIntegration):
+        def extract(self):
+            raise Unprintable("x")
+    """
+)
+
+# Raises with the message in the MESSAGE file, which may be very long or
+# contain control characters.
+MESSAGE_CONNECTOR = textwrap.dedent(
+    """
+    import os
+    import pathlib
+
+    from hub.sdk import SecodaIntegration
+
+
+    class Loud(SecodaIntegration):
+        def extract(self):
+            message = pathlib.Path(os.environ["MESSAGE"]).read_bytes().decode()
+            raise RuntimeError(message)
+    """
+)
+
+
+@pytest.mark.parametrize(
+    ("environment", "described"),
+    [
+        ({}, "Unprintable: Unprintable('x') (str() of the exception failed)"),
+        (
+            {"BROKEN_REPR": "1"},
+            "Unprintable: <repr() failed too> (str() of the exception failed)",
+        ),
+    ],
+    ids=["repr", "broken-repr"],
+)
+def test_unprintable_exception_fails_run(tmp_path, hub_home, environment, described):
+    path = write_connector(tmp_path, "unprintable", UNPRINTABLE_CONNECTOR)
+
+    result = run_hub_process("run", str(path), env=environment)
+    as_json = run_hub_process("run", str(path), "--json", env=environment)
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"Error: connector 'unprintable' failed: {described}"
+    )
+    assert as_json.returncode == 1
+    assert json.loads(as_json.stdout)["error"] == described
+    assert catalog_runs(hub_home) == [("failed", described), ("failed", described)]
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("def broken(:\n", "conn.py failed to import: SyntaxError: "),
+        ("X = 1\n", "conn.py defines no subclass of hub.sdk.SecodaIntegration"),
+        (
+            "from hub.sdk import SecodaIntegration\n\n\n"
+            "class NoExtract(SecodaIntegration):\n    pass\n",
+            "is abstract because it does not implement extract()",
+        ),
+        (
+            "class E(Exception):\n"
+            "    def __str__(self):\n"
+            "        raise ValueError\n\n\n"
+            "raise E()\n",
+            "conn.py failed to import: E: E() (str() of the exception failed)",
+        ),
+    ],
+    ids=["syntax-error", "no-class", "abstract", "unprintable-import-error"],
+)
+def test_load_failure_prints_json(tmp_path, source, expected):
+    write_connector(tmp_path, "conn", source)
+
+    result = run_hub_process("run", "./conn.py", "--json", cwd=tmp_path)
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["connector"] == "conn"
+    assert summary["status"] == "failed"
+    assert summary["run_id"] is None
+    assert expected in summary["error"]
+    assert summary["error"] in result.stderr
+
+
+def test_long_error_is_capped(tmp_path, hub_home):
+    path = write_connector(tmp_path, "loud", MESSAGE_CONNECTOR)
+    message = tmp_path / "message.txt"
+    message.write_text("x" * 5_000_000)
+
+    result = run_hub_process("run", str(path), "--json", env={"MESSAGE": str(message)})
+    history = run_hub_process("runs", "--json")
+
+    # 3,944 characters kept and 56 left for the marker, 4,000 at the most.
+    expected = "RuntimeError: " + "x" * 3930 + "... [4,996,070 more characters cut]"
+    assert result.returncode == 1
+    assert json.loads(result.stdout)["error"] == expected
+    assert len(result.stderr) < 5000
+    assert catalog_runs(hub_home) == [("failed", expected)]
+    assert json.loads(history.stdout)[0]["error"] == expected
+
+
+def test_long_stored_error_capped_on_read(tmp_path, hub_home):
+    # A catalog that an older hub wrote can hold a message of any length.
+    path = write_connector(tmp_path, "loud", MESSAGE_CONNECTOR)
+    message = tmp_path / "message.txt"
+    message.write_text("short")
+    run_hub_process("run", str(path), env={"MESSAGE": str(message)})
+    with sqlite3.connect(hub_home / "data" / "catalog.sqlite") as connection:
+        connection.execute("UPDATE runs SET error = ?", ("y" * 10_000,))
+    connection.close()
+
+    history = run_hub_process("runs", "--json")
+
+    assert json.loads(history.stdout)[0]["error"] == (
+        "y" * 3944 + "... [6,056 more characters cut]"
+    )
+
+
+def test_control_characters_escaped(tmp_path, hub_home):
+    path = write_connector(tmp_path, "loud", MESSAGE_CONNECTOR)
+    message = tmp_path / "message.txt"
+    message.write_bytes(b"real\rfake\x1b[2Jend")
+
+    result = run_hub_process("run", str(path), env={"MESSAGE": str(message)})
+    table = run_hub_process("runs")
+
+    escaped = "RuntimeError: real\\rfake\\x1b[2Jend"
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"Error: connector 'loud' failed: {escaped}"
+    )
+    assert catalog_runs(hub_home) == [("failed", escaped)]
+    # The output is read with universal newlines, so a raw carriage return
+    # would split these lines and fail the checks of whole lines.
+    assert "\x1b" not in table.stdout
+    assert escaped in table.stdout.splitlines()[1]

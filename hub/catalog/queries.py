@@ -13,6 +13,7 @@ from sqlalchemy import Connection, func, or_, select
 
 from hub.catalog.schema import lineage, resources, runs
 from hub.catalog.store import Catalog
+from hub.messages import safe_message
 
 INTERNAL = "internal_resource"
 
@@ -49,7 +50,8 @@ def _describe_run(row: dict) -> dict:
         "duration_seconds": _duration(row["started_at"], row["finished_at"]),
         "resources": row["resources"],
         "lineage": row["lineage"],
-        "error": row["error"],
+        # A catalog that an older hub wrote can hold a message of any length.
+        "error": None if row["error"] is None else safe_message(row["error"]),
     }
 
 

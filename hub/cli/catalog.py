@@ -10,6 +10,7 @@ import click
 
 from hub.cli.errors import hub_errors
 from hub.cli.output import echo_json, echo_table
+from hub.messages import escape_controls, one_line
 
 catalog_option = click.option(
     "--catalog",
@@ -116,7 +117,7 @@ def _run_row(run: dict) -> list:
         "-" if duration is None else f"{duration:.1f}s",
         f"{run['resources']:,}",
         f"{run['lineage']:,}",
-        (run["error"] or "")[:60],
+        one_line(run["error"] or "")[:60],
     ]
 
 
@@ -167,15 +168,8 @@ def resources_command(
 
 def _resource_row(row: dict) -> list:
     state = "stale" if row["stale"] else "fresh"
-    title = row["title"] or ""
-    return [
-        row["databuilder_id"],
-        row["entity_type"],
-        title,
-        row["connector"],
-        row["profile"],
-        state,
-    ]
+    cells = (row["databuilder_id"], row["entity_type"], row["title"] or "")
+    return [*map(one_line, cells), row["connector"], row["profile"], state]
 
 
 def resolve_resource(catalog, identifier: str, connector, profile) -> dict:
@@ -224,22 +218,29 @@ def show_command(identifier, connector, profile, location, as_json) -> None:
 def _print_resource(described: dict) -> None:
     body = described["body"]
     for name in ("databuilder_id", "connector", "profile"):
-        click.echo(f"{name}: {described[name]}")
+        _echo_field(name, described[name])
     click.echo(f"state: {'stale' if described['stale'] else 'fresh'}")
     for name in ("first_run_id", "changed_run_id", "stale_run_id"):
         click.echo(f"{name}: {described[name] if described[name] else '-'}")
     for name, value in body.items():
         if name != "databuilder_id":
-            click.echo(f"{name}: {value}")
-    click.echo(f"parent: {described['parent_databuilder_id'] or '-'}")
-    click.echo(f"children: {', '.join(described['children']) or '-'}")
+            _echo_field(name, value)
+    _echo_field("parent", described["parent_databuilder_id"] or "-")
+    _echo_field("children", ", ".join(described["children"]) or "-")
     for title, edges, side in (
         ("lineage in", described["lineage_in"], "from"),
         ("lineage out", described["lineage_out"], "to"),
     ):
         click.echo(f"{title}: {len(edges)}")
         for edge in edges:
-            click.echo(f"  {edge[side + '_ref']} ({_edge_notes(edge, side)})")
+            ref = one_line(edge[side + "_ref"])
+            click.echo(f"  {ref} ({_edge_notes(edge, side)})")
+
+
+def _echo_field(name: str, value) -> None:
+    # Values come from the connector, so a control character in one must
+    # not act on the terminal. Newlines stay, for multi-line descriptions.
+    click.echo(f"{escape_controls(str(name))}: {escape_controls(str(value))}")
 
 
 def _edge_notes(edge: dict, side: str) -> str:
@@ -291,7 +292,7 @@ def lineage_command(
     if as_json:
         echo_json(tree.as_dict())
         return
-    click.echo(tree.ref)
+    click.echo(one_line(tree.ref))
     for line in tree_lines(tree.children, ""):
         click.echo(line)
 
@@ -300,7 +301,8 @@ def tree_lines(nodes, prefix: str) -> Iterator[str]:
     """Yield one line per node, indented with box-drawing characters."""
     for position, node in enumerate(nodes):
         last = position == len(nodes) - 1
-        label = f"{node.ref} ({node.type}{', ' + node.note if node.note else ''})"
+        note = f", {node.note}" if node.note else ""
+        label = f"{one_line(node.ref)} ({node.type}{note})"
         yield f"{prefix}{'└── ' if last else '├── '}{label}"
         yield from tree_lines(node.children, prefix + ("    " if last else "│   "))
 

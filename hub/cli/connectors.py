@@ -259,7 +259,7 @@ def run_command(
 
 def _run_reporting_failure(run, request, redactor, verbose, display, json_out):
     """Run, and on failure log the traceback and print the report to ``json_out``."""
-    from hub.errors import ConnectorRunError
+    from hub.errors import ConnectorLoadError, ConnectorRunError
 
     try:
         return run(request, redactor)
@@ -272,6 +272,24 @@ def _run_reporting_failure(run, request, redactor, verbose, display, json_out):
         if json_out:
             echo_json(error.report.as_dict(), file=json_out)
         raise
+    except ConnectorLoadError as error:
+        # No run was started, so the summary has only what the entry names.
+        if json_out:
+            echo_json(_load_failure(request, redactor(str(error))), file=json_out)
+        raise
+
+
+def _load_failure(request, message: str) -> dict:
+    entry = request.entry
+    return {
+        "connector": entry.name,
+        "profile": request.profile,
+        "distribution": entry.distribution,
+        "version": entry.version,
+        "status": "failed",
+        "run_id": None,
+        "error": message,
+    }
 
 
 def _configure_logging(verbose: bool, redactor, hide_stale_guard: bool = False) -> None:
