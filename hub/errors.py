@@ -9,6 +9,8 @@
     │   ├── MissingCredentialsError   required credential fields are unset
     │   ├── CredentialStoreError      the store is unreadable, unsafe or absent
     │   ├── CatalogURLError           the catalog path or URL is invalid
+    │   │   ├── CatalogNotFoundError      no catalog exists there yet
+    │   │   └── CatalogOutdatedError      a query found an older schema version
     │   └── RegistryError             a registry file or URL is invalid
     ├── ConnectorLoadError        exit 1: a connector failed to import or is
     │                             not a SecodaIntegration subclass
@@ -73,6 +75,28 @@ class CredentialStoreError(ConfigurationError):
 
 class CatalogURLError(ConfigurationError):
     """The catalog location names an unsupported or invalid database."""
+
+
+class CatalogNotFoundError(CatalogURLError):
+    """A read-only command found no catalog: a missing file or an empty database.
+
+    Only ``hub run`` creates a catalog.
+    """
+
+    def __init__(self, location: str):
+        super().__init__(
+            f"no catalog exists yet at {location}; run a connector with "
+            "`hub run NAME` first, or pass --catalog"
+        )
+        self.location = location
+
+
+class CatalogOutdatedError(CatalogURLError):
+    """A read-only command found a catalog of an older schema version."""
+
+    def __init__(self, message: str, version: int):
+        super().__init__(message)
+        self.version = version
 
 
 class RegistryError(ConfigurationError):

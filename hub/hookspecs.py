@@ -42,7 +42,7 @@ def hub_discover_connectors() -> list[ConnectorEntry]:
 
 
 @hookspec(firstresult=True)
-def hub_open_catalog(location: str) -> Catalog | None:
+def hub_open_catalog(location: str, read_only: bool) -> Catalog | None:
     """Open the catalog that a run writes into and queries read from.
 
     ``firstresult`` because exactly one catalog serves a command: the first
@@ -50,6 +50,11 @@ def hub_open_catalog(location: str) -> Catalog | None:
 
     :param location: a file path or a database URL, as given with
         ``--catalog`` or ``SECODA_HUB_CATALOG``.
+    :param read_only: true for a command that only reads, such as ``hub
+        runs``. The catalog must then be opened without creating or
+        migrating anything: raise :class:`hub.errors.CatalogNotFoundError`
+        for a missing file or an empty database, and
+        :class:`hub.errors.CatalogOutdatedError` for an older schema.
     :return: an open catalog, or ``None`` when this plugin does not handle
         that kind of location.
     """

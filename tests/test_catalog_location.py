@@ -5,8 +5,11 @@ it, a directory is named as one, and a query does not create a catalog.
 """
 
 import hashlib
+import json
+import shutil
 import sqlite3
 import textwrap
+from pathlib import Path
 
 import pytest
 import sqlalchemy
@@ -178,3 +181,145 @@ def test_foreign_postgresql_rejected(postgres_database, quiet_connector):
         assert "is not a hub catalog (it has tables resources, runs)" in result.stderr
         assert "Traceback" not in result.stderr
     assert sorted(tables) == ["resources", "runs"]
+
+
+# Every command that only reads the catalog, with the arguments it needs.
+QUERIES = {
+    "runs": ("runs",),
+    "resources": ("catalog", "resources"),
+    "show": ("catalog", "show", "some.id"),
+    "lineage": ("catalog", "lineage", "some.id", "--upstream"),
+    "export": ("catalog", "export", "EXPORT"),
+}
+
+
+def empty_sqlite(path):
+    """Create a SQLite database with no tables, as another program may leave it."""
+    connection = sqlite3.connect(path)
+    connection.execute("CREATE TABLE scratch (x INTEGER)")
+    connection.execute("DROP TABLE scratch")
+    connection.commit()
+    connection.close()
+    return path
+
+
+def query_arguments(name, tmp_path):
+    export = str(tmp_path / "export")
+    return [export if part == "EXPORT" else part for part in QUERIES[name]]
+
+
+@pytest.mark.parametrize("name", QUERIES)
+@pytest.mark.parametrize("kind", ["empty-file", "empty-database"])
+def test_query_leaves_empty_catalog_alone(tmp_path, name, kind):
+    directory = tmp_path / "db"
+    directory.mkdir()
+    path = directory / "catalog.sqlite"
+    if kind == "empty-file":
+        path.touch()
+    else:
+        empty_sqlite(path)
+    before = fingerprint(directory)
+
+    result = run_hub_process(*query_arguments(name, tmp_path), "--catalog", str(path))
+
+    assert "Traceback" not in result.stderr
+    if name == "runs":
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == (
+            f"No runs recorded yet: no catalog exists yet at {path}.\n"
+        )
+    else:
+        assert result.returncode == 2
+        assert result.stderr.strip() == (
+            f"Error: no catalog exists yet at {path}; run a connector with "
+            "`hub run NAME` first, or pass --catalog"
+        )
+    assert fingerprint(directory) == before
+    assert not (tmp_path / "export").exists()
+
+
+@pytest.mark.parametrize("name", QUERIES)
+def test_query_leaves_empty_postgresql_alone(postgres_database, tmp_path, name):
+    result = run_hub_process(
+        *query_arguments(name, tmp_path), "--catalog", postgres_database
+    )
+
+    engine = sqlalchemy.create_engine(postgres_database)
+    try:
+        tables = sqlalchemy.inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+    assert tables == []
+    assert "Traceback" not in result.stderr
+    if name == "runs":
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.startswith("No runs recorded yet: no catalog exists")
+    else:
+        assert result.returncode == 2
+        assert "no catalog exists yet at postgresql://" in result.stderr
+
+
+V1_CATALOG = Path(__file__).parent / "data" / "catalog-v1.sqlite"
+
+
+@pytest.mark.parametrize("name", QUERIES)
+def test_query_leaves_old_schema_alone(tmp_path, name):
+    directory = tmp_path / "db"
+    directory.mkdir()
+    path = directory / "catalog.sqlite"
+    shutil.copy(V1_CATALOG, path)
+    before = fingerprint(directory)
+
+    result = run_hub_process(*query_arguments(name, tmp_path), "--catalog", str(path))
+
+    assert result.returncode == 2
+    assert "has schema version 1, older than this hub's 2" in result.stderr
+    assert "`hub catalog migrate`" in result.stderr
+    assert fingerprint(directory) == before
+
+
+def test_migrate_upgrades_old_schema(tmp_path):
+    path = tmp_path / "catalog.sqlite"
+    shutil.copy(V1_CATALOG, path)
+
+    migrated = run_hub_process("catalog", "migrate", "--catalog", str(path))
+    again = run_hub_process("catalog", "migrate", "--catalog", str(path))
+    history = run_hub_process("runs", "--json", "--catalog", str(path))
+
+    assert migrated.returncode == 0, migrated.stderr
+    assert migrated.stdout == (f"migrated catalog {path} from schema version 1 to 2\n")
+    assert again.stdout == f"catalog {path} is already at schema version 2\n"
+    assert history.returncode == 0, history.stderr
+    assert [run["status"] for run in json.loads(history.stdout)] == [
+        "succeeded",
+        "succeeded",
+    ]
+
+
+@pytest.mark.parametrize("kind", ["missing", "empty-file", "empty-database"])
+def test_migrate_creates_nothing(tmp_path, kind):
+    directory = tmp_path / "db"
+    directory.mkdir()
+    path = directory / "catalog.sqlite"
+    if kind == "empty-file":
+        path.touch()
+    elif kind == "empty-database":
+        empty_sqlite(path)
+    before = fingerprint(directory)
+
+    result = run_hub_process("catalog", "migrate", "--catalog", str(path))
+
+    assert result.returncode == 2
+    assert f"no catalog exists yet at {path}" in result.stderr
+    assert fingerprint(directory) == before
+
+
+def test_run_creates_catalog_in_empty_file(tmp_path, quiet_connector):
+    path = tmp_path / "catalog.sqlite"
+    path.touch()
+
+    result = run_hub_process("run", str(quiet_connector), "--catalog", str(path))
+    history = run_hub_process("runs", "--json", "--catalog", str(path))
+
+    assert result.returncode == 0, result.stderr
+    assert [run["connector"] for run in json.loads(history.stdout)] == ["quiet"]

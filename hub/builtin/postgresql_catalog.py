@@ -4,7 +4,7 @@ from hub.hookspecs import hookimpl
 
 
 @hookimpl
-def hub_open_catalog(location: str):
+def hub_open_catalog(location: str, read_only: bool):
     from hub.catalog import is_postgresql
 
     if not is_postgresql(location):
@@ -12,4 +12,4 @@ def hub_open_catalog(location: str):
 
     from hub.catalog import PostgreSQLCatalog
 
-    return PostgreSQLCatalog(location)
+    return PostgreSQLCatalog(location, read_only=read_only)

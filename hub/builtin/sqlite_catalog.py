@@ -4,7 +4,7 @@ from hub.hookspecs import hookimpl
 
 
 @hookimpl(trylast=True)
-def hub_open_catalog(location: str):
+def hub_open_catalog(location: str, read_only: bool):
     from hub.catalog import sqlite_path
 
     path = sqlite_path(location)
@@ -13,4 +13,4 @@ def hub_open_catalog(location: str):
 
     from hub.catalog import SQLiteCatalog
 
-    return SQLiteCatalog(path)
+    return SQLiteCatalog(path, read_only=read_only)

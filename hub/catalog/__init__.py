@@ -39,12 +39,18 @@ __all__ = [
 ]
 
 
-def open_catalog(location: str) -> Catalog:
-    """Open the catalog at ``location`` through the first plugin that handles it."""
+def open_catalog(location: str, read_only: bool = False) -> Catalog:
+    """Open the catalog at ``location`` through the first plugin that handles it.
+
+    Only a command that writes, such as ``hub run``, creates a catalog or
+    migrates its schema. With ``read_only`` a missing catalog raises
+    :class:`hub.errors.CatalogNotFoundError`, and nothing is written.
+    """
     from hub.errors import CatalogURLError
     from hub.plugins import get_plugin_manager
 
-    catalog = get_plugin_manager().hook.hub_open_catalog(location=location)
+    hook = get_plugin_manager().hook
+    catalog = hook.hub_open_catalog(location=location, read_only=read_only)
     if catalog is None:
         raise CatalogURLError(
             f"no catalog backend handles {display_location(location)!r}; give a "

@@ -102,23 +102,34 @@ def read_sqlite_tables(path: Path) -> tuple[list[str], int] | None:
     return [name for (name,) in rows], user_version
 
 
-def sqlite_engine(path: Path) -> Engine:
-    """Create an engine for one SQLite file: WAL, a busy timeout, foreign keys."""
+def sqlite_engine(path: Path, read_only: bool = False) -> Engine:
+    """Create an engine for one SQLite file: WAL, a busy timeout, foreign keys.
+
+    A ``read_only`` engine leaves the journal mode as the file has it,
+    because switching it to WAL writes to the file.
+    """
     engine = sqlalchemy.create_engine(
         f"sqlite:///{path}", connect_args={"timeout": BUSY_TIMEOUT_SECONDS}
     )
-    sqlalchemy.event.listen(engine, "connect", _configure_sqlite)
+    configure = _configure_sqlite_reader if read_only else _configure_sqlite
+    sqlalchemy.event.listen(engine, "connect", configure)
     sqlalchemy.event.listen(engine, "begin", _begin_sqlite)
     return engine
 
 
 def _configure_sqlite(dbapi_connection, connection_record) -> None:
+    _configure_sqlite_reader(dbapi_connection, connection_record)
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.close()
+
+
+def _configure_sqlite_reader(dbapi_connection, connection_record) -> None:
     # The sqlite3 module's own transaction handling would commit behind
     # SQLAlchemy's back; with autocommit at the driver level, the "begin"
     # listener below issues every BEGIN itself.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA foreign_keys = ON")
     # Fixed page caches bound the memory (negative sizes are KiB). The file's
     # is larger, for larger batches of pages per write; the temp database's

@@ -30,7 +30,7 @@ from sqlalchemy import (
     text,
 )
 
-from hub.errors import CatalogURLError
+from hub.errors import CatalogNotFoundError, CatalogOutdatedError, CatalogURLError
 
 logger = logging.getLogger(__name__)
 
@@ -176,11 +176,7 @@ def ensure_schema(connection: Connection, location: str) -> None:
     version = _stored_version(connection, location)
     if version == SCHEMA_VERSION:
         return
-    if version > SCHEMA_VERSION:
-        raise CatalogURLError(
-            f"catalog {location} has schema version {version}, newer than this "
-            f"hub's {SCHEMA_VERSION}; upgrade the hub or pass another --catalog"
-        )
+    _reject_newer(version, location)
     if version == 0:
         metadata.create_all(connection)
     else:
@@ -189,6 +185,35 @@ def ensure_schema(connection: Connection, location: str) -> None:
             connection.exec_driver_sql(statement)
         schema_version.create(connection)
     _store_version(connection)
+
+
+def check_readable(connection: Connection, location: str) -> None:
+    """Raise unless the database contains a catalog of this hub's schema version.
+
+    Reads only, for the commands that must not create or migrate a catalog:
+    an empty database raises :class:`CatalogNotFoundError`, and a catalog of
+    an older version raises :class:`CatalogOutdatedError`.
+    """
+    version = _stored_version(connection, location)
+    if version == 0:
+        raise CatalogNotFoundError(location)
+    _reject_newer(version, location)
+    if version < SCHEMA_VERSION:
+        raise CatalogOutdatedError(
+            f"catalog {location} has schema version {version}, older than this "
+            f"hub's {SCHEMA_VERSION}, and a query does not change it; upgrade it "
+            "with `hub catalog migrate`, given the same --catalog if any, or "
+            "with any `hub run` into it, then retry",
+            version,
+        )
+
+
+def _reject_newer(version: int, location: str) -> None:
+    if version > SCHEMA_VERSION:
+        raise CatalogURLError(
+            f"catalog {location} has schema version {version}, newer than this "
+            f"hub's {SCHEMA_VERSION}; upgrade the hub or pass another --catalog"
+        )
 
 
 def _stored_version(connection: Connection, location: str) -> int:

@@ -26,13 +26,14 @@ from hub.catalog.engines import (
 from hub.catalog.records import now
 from hub.catalog.schema import (
     check_hub_tables,
+    check_readable,
     ensure_schema,
     lineage,
     resources,
     runs,
 )
 from hub.catalog.sync import DEFAULT_STALE_THRESHOLD, CatalogSync
-from hub.errors import CatalogError, CatalogURLError
+from hub.errors import CatalogError, CatalogNotFoundError, CatalogURLError
 
 logger = logging.getLogger(__name__)
 
@@ -43,12 +44,18 @@ class Catalog:
     # What to check when the database cannot be opened.
     open_hint = "check that the database is running and the URL is right"
 
-    def __init__(self, engine: Engine, location: str):
+    def __init__(self, engine: Engine, location: str, read_only: bool = False):
+        """Open the catalog, creating or migrating its schema unless ``read_only``.
+
+        With ``read_only`` nothing is written: a database without tables
+        raises :class:`CatalogNotFoundError`, and one of an older schema
+        version :class:`CatalogOutdatedError`.
+        """
         self.engine = engine
         self.location = location
+        self.read_only = read_only
         try:
-            with self.write() as connection:
-                ensure_schema(connection, display_location(location))
+            self._prepare_schema(display_location(location))
         except DBAPIError as error:
             self.engine.dispose()
             raise CatalogURLError(
@@ -59,6 +66,14 @@ class Catalog:
         except BaseException:
             self.engine.dispose()
             raise
+
+    def _prepare_schema(self, shown_location: str) -> None:
+        if self.read_only:
+            with self.read() as connection:
+                check_readable(connection, shown_location)
+            return
+        with self.write() as connection:
+            ensure_schema(connection, shown_location)
 
     @property
     def dialect(self) -> str:
@@ -180,13 +195,25 @@ class SQLiteCatalog(Catalog):
 
     open_hint = "check that the file is a hub catalog that you may write"
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, read_only: bool = False):
         self.path = Path(path)
         reject_directory(self.path)
+        if read_only and not self.path.exists():
+            raise CatalogNotFoundError(str(self.path))
         if self.path.exists():
             found = read_sqlite_tables(self.path)
             if found is not None:
                 check_hub_tables(*found, str(self.path))
+            # An empty file or database is no catalog yet, and a read-only
+            # command must leave it as it is, so no engine touches it.
+            if read_only and found is not None and not found[0]:
+                raise CatalogNotFoundError(str(self.path))
+        if not read_only:
+            self._create_directory()
+        engine = sqlite_engine(self.path, read_only=read_only)
+        super().__init__(engine, str(self.path), read_only)
+
+    def _create_directory(self) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as error:
@@ -194,11 +221,10 @@ class SQLiteCatalog(Catalog):
                 f"cannot create the catalog directory {str(self.path.parent)!r}: "
                 f"{error.strerror}; pass a writable path with --catalog"
             ) from error
-        super().__init__(sqlite_engine(self.path), str(self.path))
 
 
 class PostgreSQLCatalog(Catalog):
     """A catalog in a PostgreSQL database, reached with psycopg 3."""
 
-    def __init__(self, url: str):
-        super().__init__(postgresql_engine(url), url)
+    def __init__(self, url: str, read_only: bool = False):
+        super().__init__(postgresql_engine(url), url, read_only)

@@ -30,35 +30,23 @@ profile_option = click.option(
 )
 
 
-def missing_catalog(location: str | None) -> str | None:
-    """Return the path of a SQLite catalog that does not exist yet, else None.
+def open_existing(location: str | None):
+    """Open an existing catalog read-only, without creating or migrating it.
 
-    Queries must not create an empty catalog where no run has written one.
+    A missing file or an empty database raises CatalogNotFoundError, and a
+    catalog of an older schema version CatalogOutdatedError.
     """
-    from hub.catalog import sqlite_path
+    from hub.catalog import open_catalog
     from hub.paths import default_catalog_location
 
-    path = sqlite_path(location or default_catalog_location())
-    if path is None or path.exists():
-        return None
-    return str(path)
+    return open_catalog(location or default_catalog_location(), read_only=True)
 
 
 @contextlib.contextmanager
 def opened_catalog(location: str | None) -> Iterator:
-    """Open an existing catalog, turning hub errors into CLI errors."""
-    from hub.catalog import open_catalog
-    from hub.errors import CatalogURLError
-    from hub.paths import default_catalog_location
-
+    """Open an existing catalog read-only, turning hub errors into CLI errors."""
     with hub_errors():
-        missing = missing_catalog(location)
-        if missing is not None:
-            raise CatalogURLError(
-                f"no catalog exists yet at {missing}; run a connector with "
-                "`hub run NAME` first, or pass --catalog"
-            )
-        catalog = open_catalog(location or default_catalog_location())
+        catalog = open_existing(location)
         try:
             yield catalog
         finally:
@@ -74,21 +62,23 @@ def runs_command(name: str | None, location: str | None, as_json: bool) -> None:
 
     A run left "running" by a process that no longer exists is shown as
     "interrupted": it was killed and changed nothing in the catalog. When no
-    catalog file exists yet, the history is empty (exit status 0) and no
-    file is created.
+    catalog exists yet (no file, an empty file or an empty database), the
+    history is empty (exit status 0) and nothing is created.
     """
     from hub.catalog.queries import run_connectors, run_history
+    from hub.errors import CatalogNotFoundError
 
-    missing = missing_catalog(location)
-    if missing is not None:
-        if as_json:
-            echo_json([])
-        else:
-            click.echo(f"No runs recorded yet: no catalog exists yet at {missing}.")
-        return
-    with opened_catalog(location) as catalog:
-        history = run_history(catalog, name)
-        connectors = run_connectors(catalog) if name and not history else []
+    with hub_errors():
+        try:
+            catalog = open_existing(location)
+        except CatalogNotFoundError as error:
+            _echo_no_catalog(error.location, as_json)
+            return
+        try:
+            history = run_history(catalog, name)
+            connectors = run_connectors(catalog) if name and not history else []
+        finally:
+            catalog.close()
     if as_json:
         echo_json(history)
         return
@@ -104,6 +94,13 @@ def runs_command(name: str | None, location: str | None, as_json: bool) -> None:
     headers = ("id", "connector", "profile", "status", "started", "duration")
     headers += ("resources", "lineage", "error")
     echo_table(headers, [_run_row(run) for run in history])
+
+
+def _echo_no_catalog(location: str, as_json: bool) -> None:
+    if as_json:
+        echo_json([])
+    else:
+        click.echo(f"No runs recorded yet: no catalog exists yet at {location}.")
 
 
 def _run_row(run: dict) -> list:
@@ -123,7 +120,44 @@ def _run_row(run: dict) -> list:
 
 @click.group("catalog")
 def catalog_group() -> None:
-    """Query the catalog: resources, one resource, lineage, and export."""
+    """Query the catalog: resources, one resource, lineage, and export.
+
+    These commands only read, and never create a catalog or change its
+    schema; `hub catalog migrate` upgrades a catalog of an older version.
+    """
+
+
+@catalog_group.command("migrate")
+@click.option(
+    "--catalog",
+    "location",
+    metavar="PATH_OR_URL",
+    help="Catalog file or database URL to upgrade. "
+    "Default: SECODA_HUB_CATALOG, else catalog.sqlite in the hub's data directory.",
+)
+def migrate_command(location: str | None) -> None:
+    """Upgrade an existing catalog to this hub's schema version, in place.
+
+    A `hub run` into the catalog upgrades it too. Exits with 2, changing
+    nothing, when no catalog exists at the location.
+    """
+    from hub.catalog import SCHEMA_VERSION, display_location, open_catalog
+    from hub.errors import CatalogOutdatedError
+    from hub.paths import default_catalog_location
+
+    location = location or default_catalog_location()
+    shown = display_location(location)
+    with hub_errors():
+        try:
+            open_existing(location).close()
+        except CatalogOutdatedError as outdated:
+            open_catalog(location).close()
+            click.echo(
+                f"migrated catalog {shown} from schema version {outdated.version} "
+                f"to {SCHEMA_VERSION}"
+            )
+            return
+    click.echo(f"catalog {shown} is already at schema version {SCHEMA_VERSION}")
 
 
 @catalog_group.command("resources")
