@@ -160,6 +160,16 @@ def postgresql_engine(location: str) -> Engine:
             f"{url.render_as_string(hide_password=True)!r}; "
             "use postgresql:// or postgresql+psycopg://"
         )
-    return sqlalchemy.create_engine(
-        url.set(drivername="postgresql+psycopg"), hide_parameters=True
-    )
+    try:
+        return sqlalchemy.create_engine(
+            url.set(drivername="postgresql+psycopg"), hide_parameters=True
+        )
+    except ModuleNotFoundError as error:
+        if error.name is None or error.name.partition(".")[0] != "psycopg":
+            raise
+        raise CatalogURLError(
+            f"the PostgreSQL catalog {display_location(location)!r} needs "
+            "psycopg 3, which is not installed; install it with "
+            "`pip install 'secoda-hub[postgresql]'`, or with "
+            "`pip install '.[postgresql]'` in a checkout of the hub"
+        ) from None

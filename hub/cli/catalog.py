@@ -12,6 +12,10 @@ from hub.cli.errors import hub_errors
 from hub.cli.output import echo_json, echo_table
 from hub.messages import escape_controls, one_line
 
+# The largest --limit: far above any catalog a person reads page by page,
+# and far below the 64-bit integer that SQLite and PostgreSQL accept.
+MAX_LIMIT = 10_000_000
+
 catalog_option = click.option(
     "--catalog",
     "location",
@@ -145,9 +149,9 @@ def migrate_command(location: str | None) -> None:
     from hub.errors import CatalogOutdatedError
     from hub.paths import default_catalog_location
 
-    location = location or default_catalog_location()
-    shown = display_location(location)
     with hub_errors():
+        location = location or default_catalog_location()
+        shown = display_location(location)
         try:
             open_existing(location).close()
         except CatalogOutdatedError as outdated:
@@ -174,10 +178,11 @@ def migrate_command(location: str | None) -> None:
 )
 @click.option(
     "--limit",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=MAX_LIMIT),
     default=100,
     show_default=True,
-    help="Maximum number of resources to print.",
+    help="Maximum number of resources to print. `hub catalog export` writes "
+    "every fresh resource.",
 )
 @catalog_option
 @json_option

@@ -108,7 +108,7 @@ class CredentialStore(CredentialBackend):
         if not self.path.exists():
             return {}, {}
         self._check_permissions()
-        document = self._parse(self.path.read_text(encoding="utf-8"))
+        document = self._parse(self._read_text())
         if isinstance(document, dict) and "encrypted" in document:
             return self._read_encrypted(document)
         fix = (
@@ -135,6 +135,18 @@ class CredentialStore(CredentialBackend):
     @property
     def _source(self) -> str:
         return f"credential store {self.path}"
+
+    def _read_text(self) -> str:
+        data = self.path.read_bytes()
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise CredentialStoreError(
+                f"credential store {self.path} is not UTF-8 text (byte "
+                f"0x{data[error.start]:02x} at offset {error.start} is invalid); "
+                "the hub will not overwrite it. Save it as UTF-8, or move it "
+                "away and store the values again"
+            ) from None
 
     def _parse(self, text: str) -> object:
         try:
@@ -178,6 +190,15 @@ class CredentialStore(CredentialBackend):
 
     def _check_permissions(self) -> None:
         mode = self.path.stat().st_mode
+        # Checked first, because a directory's usual mode would otherwise be
+        # reported as readable by other users.
+        if not stat.S_ISREG(mode):
+            kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+            raise CredentialStoreError(
+                f"credential store {self.path} is {kind}; the hub keeps its "
+                "credentials in a file of that name, so move it away, or set "
+                "SECODA_HUB_HOME to another directory"
+            )
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
             raise CredentialStoreError(
                 f"credential store {self.path} is readable by other users "
