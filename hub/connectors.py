@@ -300,12 +300,30 @@ def _check_class(entry: ConnectorEntry, loaded: object) -> type:
     from hub.sdk import SecodaIntegration
 
     if inspect.isclass(loaded) and issubclass(loaded, SecodaIntegration):
+        _check_allowed_hosts(entry, loaded.allowed_hosts)
         return loaded
     raise ConnectorLoadError(
         f"connector {entry.name!r} ({_origin(entry)}) points to {loaded!r}, "
         "which is not a subclass of hub.sdk.SecodaIntegration; "
         "import the base class with `from hub.sdk import SecodaIntegration`"
     )
+
+
+def _check_allowed_hosts(entry: ConnectorEntry, hosts) -> None:
+    """Reject a class whose ``allowed_hosts`` no egress check could apply.
+
+    Checked on load, so the error comes before a run starts.
+    """
+    from hub.sdk.egress import parse_entry
+
+    for host in hosts:
+        try:
+            parse_entry(host)
+        except ValueError as error:
+            raise ConnectorLoadError(
+                f"connector {entry.name!r} ({_origin(entry)}) declares an "
+                f"invalid allowed_hosts entry: {error}"
+            ) from None
 
 
 def _origin(entry: ConnectorEntry) -> str:

@@ -469,6 +469,12 @@ def test_bad_host_specs_rejected(spec):
         normalize_host(spec)
 
 
+@pytest.mark.parametrize("spec", ["*.com", "*.io:443", "*.localhost"])
+def test_top_level_wildcard_spec_rejected(spec):
+    with pytest.raises(ConfigurationError, match="is too broad"):
+        normalize_host(spec)
+
+
 @pytest.mark.parametrize(
     "url,expected",
     [

@@ -178,3 +178,14 @@ def test_ordinary_hosts_not_metadata():
     assert not is_metadata_host("api.cluvio.com")
     assert not is_metadata_host("127.0.0.1")
     assert not is_metadata_host("10.0.0.1")
+
+
+@pytest.mark.parametrize("entry", ["*.com", "*.localhost", "*.com:443", "*.com."])
+def test_top_level_wildcard_rejected(entry):
+    with pytest.raises(ValueError, match="at least two labels after"):
+        parse_entry(entry)
+
+
+@pytest.mark.parametrize("entry", ["*.example.com", "*.co.uk", "*.cluvio.com:443"])
+def test_two_label_wildcard_accepted(entry):
+    assert parse_entry(entry).wildcard

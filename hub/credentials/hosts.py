@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from urllib.parse import urlsplit
 
 from hub.errors import ConfigurationError
+
+logger = logging.getLogger(__name__)
 
 # A DNS name, optionally "*." for every subdomain, or an IPv4 address. IPv6
 # literals are given in brackets, as in URLs.
@@ -15,13 +18,23 @@ _HOST = re.compile(
 
 
 def normalize_host(spec: str) -> str:
-    """Return ``host`` or ``host:port`` in lower case, checking its form."""
+    """Return ``host`` or ``host:port`` in lower case, checking its form.
+
+    A wildcard must name at least two labels after ``*.``, so ``*.com``,
+    which would allow every host under a top-level domain, is rejected.
+    """
     text = spec.strip().lower()
     host, colon, port = text.rpartition(":") if _has_port(text) else (text, "", "")
     if not _HOST.match(host) or (colon and not _valid_port(port)):
         raise ConfigurationError(
             f"allowed host {spec!r} is invalid; give a host name or address, "
             "optionally with a port, for example api.example.com or 127.0.0.1:8080"
+        )
+    if host.startswith("*.") and "." not in host[2:]:
+        raise ConfigurationError(
+            f"allowed host {spec!r} is too broad: a wildcard needs at least two "
+            f"labels after '*.', such as *.example.com, and {host} would allow "
+            "every host under a top-level domain"
         )
     return f"{host}:{int(port)}" if colon else host
 
@@ -41,12 +54,32 @@ def host_of_url(url: str) -> str:
 
 
 def merge_hosts(current: list[str], added: list[str]) -> list[str]:
-    """Return ``current`` followed by the new entries of ``added``, in order."""
+    """Return ``current`` followed by the new entries of ``added``, in order.
+
+    Logs a warning for each new entry that names a link-local or cloud
+    metadata address, which the egress check otherwise rejects.
+    """
     merged = list(current)
     for host in added:
         if host not in merged:
+            _warn_if_metadata(host)
             merged.append(host)
     return merged
+
+
+def _warn_if_metadata(entry: str) -> None:
+    # Imported here, because the SDK's HTTP modules are only needed once a
+    # host is stored, not for every read of the store.
+    from hub.sdk.egress import is_metadata_host
+
+    host = entry.rpartition(":")[0] if _has_port(entry) else entry
+    if is_metadata_host(host.strip("[]")):
+        logger.warning(
+            "allowed host %s is a link-local or cloud metadata address, "
+            "where a cloud machine's instance metadata and credentials are served; "
+            "keep it only for a server of your own at that address",
+            entry,
+        )
 
 
 def _has_port(text: str) -> bool:

@@ -2,6 +2,7 @@
 
 An entry is ``host`` (any port), ``host:port``, ``*.example.com`` (any
 subdomain of example.com, not example.com itself) or ``*.example.com:port``.
+A wildcard names at least two labels, so ``*.com`` is invalid.
 IPv6 literals are written in brackets, as in URLs: ``[::1]:8080``.
 
 Link-local and cloud metadata addresses are rejected even with no allowlist,
@@ -77,7 +78,13 @@ def parse_entry(entry: str) -> HostPattern:
             f"allowlist entry {entry!r} is invalid; write host, host:port "
             "or *.domain, with no scheme or path"
         )
-    return HostPattern(host=normalize_host(url.host), port=url.port, wildcard=wildcard)
+    host = normalize_host(url.host)
+    if wildcard and "." not in host:
+        raise ValueError(
+            f"allowlist entry {entry!r} is too broad: a wildcard needs at least "
+            "two labels after '*.', such as *.example.com"
+        )
+    return HostPattern(host=host, port=url.port, wildcard=wildcard)
 
 
 def normalize_host(host: str) -> str:
