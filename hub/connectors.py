@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from hub.errors import (
     AmbiguousConnectorError,
+    ConfigurationError,
     ConnectorBlockedError,
     ConnectorLoadError,
     ConnectorNotFoundError,
@@ -161,8 +162,10 @@ def entry_from_file(spec: str) -> ConnectorEntry:
     credentials and the catalog rows of the run, so two classes of one file
     never share them.
     """
-    path_text, _, class_name = spec.partition(".py:")
-    path_text = path_text if not class_name else path_text + ".py"
+    path_text, separator, class_name = spec.partition(".py:")
+    if separator:
+        path_text += ".py"
+        _check_class_name(spec, path_text, class_name)
     path = Path(path_text)
     stem = f"{path.stem}_{class_name}" if class_name else path.stem
     name = re.sub(r"\W", "_", stem.lower())
@@ -175,6 +178,20 @@ def entry_from_file(spec: str) -> ConnectorEntry:
         origin="file",
         load=lambda: _load_file_class(path, class_name or None, path_text),
     )
+
+
+def _check_class_name(spec: str, path_text: str, class_name: str) -> None:
+    if not class_name:
+        raise ConfigurationError(
+            f"{spec!r} names no class after ':'; give one, as in "
+            f"{path_text}:ClassName, or leave out the ':' when the file "
+            "defines one connector class"
+        )
+    if not class_name.isidentifier():
+        raise ConfigurationError(
+            f"{class_name!r} after ':' in {spec!r} is not a Python class name; "
+            f"give one, as in {path_text}:ClassName"
+        )
 
 
 def is_file_spec(spec: str) -> bool:

@@ -305,3 +305,21 @@ def test_plugin_blocked_by_distribution(tmp_path):
     assert "hub plugin broken (hub-broken-plugin) failed to load" in loaded.stderr
     assert blocked.returncode == 0
     assert "broken" not in blocked.stderr
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("./leak.py:", "'./leak.py:' names no class after ':'"),
+        ("./leak.py:Foo Bar", "'Foo Bar' after ':' in './leak.py:Foo Bar' is not"),
+    ],
+    ids=["empty", "not-identifier"],
+)
+@pytest.mark.parametrize("command", ["run", "show"])
+def test_bad_class_after_colon(tmp_path, command, spec, expected):
+    result = run_hub_process(command, spec, cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert expected in result.stderr
+    assert "./leak.py:ClassName" in result.stderr
+    assert "does not exist" not in result.stderr
