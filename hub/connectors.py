@@ -24,7 +24,6 @@ from hub.errors import (
     ConnectorNotFoundError,
     HubError,
 )
-from hub.messages import describe_exception, safe_message
 from hub.plugins import BLOCK_ENV, blocked_names, blocking_item, get_plugin_manager
 
 if TYPE_CHECKING:
@@ -148,7 +147,7 @@ def load_class(entry: ConnectorEntry) -> type[SecodaIntegration]:
     except Exception as error:
         raise ConnectorLoadError(
             f"connector {entry.name!r} ({_origin(entry)}) failed to import: "
-            f"{safe_message(describe_exception(error))}{_import_hint(error)}"
+            f"{_describe_import_error(error)}"
         ) from error
     return _check_class(entry, loaded)
 
@@ -278,8 +277,7 @@ def _import_file(path: Path):
     except Exception as error:
         del sys.modules[module_name]
         raise ConnectorLoadError(
-            f"{path} failed to import: {safe_message(describe_exception(error))}"
-            f"{_import_hint(error)}"
+            f"{path} failed to import: {_describe_import_error(error)}"
         ) from error
     return module
 
@@ -347,6 +345,15 @@ def _origin(entry: ConnectorEntry) -> str:
     if entry.distribution:
         return f"{entry.distribution} {entry.version}, {entry.target}"
     return entry.target
+
+
+def _describe_import_error(error: Exception) -> str:
+    """Describe an import failure safely, with a hint where one helps."""
+    # Imported here, because only a failed import needs it and `hub list`
+    # imports this module on every start.
+    from hub.messages import describe_exception, safe_message
+
+    return safe_message(describe_exception(error)) + _import_hint(error)
 
 
 def _import_hint(error: Exception) -> str:
