@@ -160,15 +160,28 @@ class RedactingBuffer(io.BufferedIOBase):
 def connector_output_to_stderr(redactor: Redactor) -> Iterator[None]:
     """Send the block's ``sys.stdout`` and ``sys.stderr`` writes, redacted, to stderr.
 
-    Library callers of :func:`hub.runner.run` get this; the CLI redirects
-    for the whole process with :func:`redirect_output_until_exit`.
+    Library callers of :func:`hub.runner.run` get this. The CLI redirects
+    for the whole process with :func:`redirect_output_until_exit`, and a
+    block inside that redirection changes nothing, so no write is redacted
+    twice.
     """
+    if _redirected_with(redactor):
+        yield
+        return
     stream = RedactingStream(sys.stderr, redactor)
     try:
         with contextlib.redirect_stdout(stream), contextlib.redirect_stderr(stream):
             yield
     finally:
         stream.close_out()
+
+
+def _redirected_with(redactor: Redactor) -> bool:
+    """Return whether both standard streams already redact with ``redactor``."""
+    return all(
+        isinstance(stream, RedactingStream) and stream.redactor is redactor
+        for stream in (sys.stdout, sys.stderr)
+    )
 
 
 def redirect_output_until_exit(redactor: Redactor) -> TextIO:

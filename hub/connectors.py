@@ -216,8 +216,7 @@ def _load_file_class(path: Path, class_name: str | None, typed: str) -> type:
         )
 
     module = _import_file(path)
-    classes = _integration_classes(module)
-    abstract = _abstract_classes(module)
+    classes, abstract = _concrete_and_abstract(module)
     if class_name:
         if class_name in abstract:
             raise ConnectorLoadError(_abstract_message(path, abstract[class_name]))
@@ -282,33 +281,24 @@ def _import_file(path: Path):
     return module
 
 
-def _integration_classes(module) -> dict[str, type]:
-    return {
-        name: value
-        for name, value in _own_subclasses(module).items()
-        if not inspect.isabstract(value)
-    }
+def _concrete_and_abstract(module) -> tuple[dict[str, type], dict[str, type]]:
+    """Return the SecodaIntegration subclasses that ``module`` itself defines.
 
-
-def _abstract_classes(module) -> dict[str, type]:
-    return {
-        name: value
-        for name, value in _own_subclasses(module).items()
-        if inspect.isabstract(value)
-    }
-
-
-def _own_subclasses(module) -> dict[str, type]:
-    """Return the SecodaIntegration subclasses that ``module`` itself defines."""
+    The first dict maps the names of the concrete classes, the second those
+    of the abstract ones.
+    """
     from hub.sdk import SecodaIntegration
 
-    return {
-        name: value
-        for name, value in vars(module).items()
-        if inspect.isclass(value)
-        and issubclass(value, SecodaIntegration)
-        and value.__module__ == module.__name__
-    }
+    concrete, abstract = {}, {}
+    for name, value in vars(module).items():
+        if (
+            inspect.isclass(value)
+            and issubclass(value, SecodaIntegration)
+            and value.__module__ == module.__name__
+        ):
+            kind = abstract if inspect.isabstract(value) else concrete
+            kind[name] = value
+    return concrete, abstract
 
 
 def _check_class(entry: ConnectorEntry, loaded: object) -> type:

@@ -36,6 +36,9 @@
 The CLI turns these into click exceptions; library code never prints.
 """
 
+# The exit status of a command stopped by Ctrl-C (SIGINT), as shells report it.
+INTERRUPTED_EXIT_CODE = 130
+
 
 class HubError(Exception):
     """Base class of the hub's errors."""
@@ -114,7 +117,7 @@ class ConnectorRunError(HubError):
 class RunInterruptedError(ConnectorRunError):
     """A run stopped by Ctrl-C (SIGINT), which shells report as exit status 130."""
 
-    exit_code = 130
+    exit_code = INTERRUPTED_EXIT_CODE
 
 
 class CatalogError(HubError):

@@ -120,10 +120,16 @@ class Redactor:
         """
         longest = 0
         for needle in self._needles:
-            for size in range(min(len(needle) - 1, len(text)), longest, -1):
-                if text.endswith(needle[:size]):
-                    longest = size
+            # An unfinished copy starts within the last len(needle) - 1
+            # characters, and only one that starts before ``limit`` is longer
+            # than the longest found. The earliest start gives the longest.
+            limit = len(text) - longest
+            start = text.find(needle[0], max(len(text) - len(needle) + 1, 0), limit)
+            while start != -1:
+                if needle.startswith(text[start:]):
+                    longest = len(text) - start
                     break
+                start = text.find(needle[0], start + 1, limit)
         return longest
 
     def __bool__(self) -> bool:

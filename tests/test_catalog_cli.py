@@ -33,9 +33,9 @@ def internal(identifier):
     return InternalResource(databuilder_id=identifier)
 
 
-def write_sync(catalog, connector, resources, edges=(), derived=()):
-    run_id = catalog.begin_run(connector, "default", "dist", "1.0")
-    writer = catalog.open_sync(run_id, connector, "default", allow_mass_stale=True)
+def write_sync(catalog, connector, resources, edges=(), derived=(), profile="default"):
+    run_id = catalog.begin_run(connector, profile, "dist", "1.0")
+    writer = catalog.open_sync(run_id, connector, profile, allow_mass_stale=True)
     for model in resources:
         writer.write_resource(model, body(model))
     for model in edges:
@@ -211,6 +211,21 @@ def test_show_ambiguous_lists_choices(filled):
     assert result.exit_code == 2
     assert "--connector bi --profile default" in result.output
     assert "--connector other --profile default" in result.output
+
+
+def test_show_ambiguous_quotes_profile(filled):
+    # Only the CLI checks profile names, so a library run can store this one.
+    catalog = open_catalog(filled)
+    try:
+        chart = Resource(entity_type="chart", databuilder_id="bi.chart")
+        write_sync(catalog, "bi", [chart], profile="eu west")
+    finally:
+        catalog.close()
+
+    result = invoke(catalog_group, "show", "bi.chart", "--catalog", filled)
+
+    assert result.exit_code == 2
+    assert "--connector bi --profile 'eu west'" in result.output
 
 
 def test_show_resource_fields(filled):

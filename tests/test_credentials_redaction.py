@@ -2,12 +2,13 @@
 
 import io
 import logging
+import random
 import warnings
 
 import pydantic
 import pytest
 
-from hub.redaction import Redactor, active_redactor, redacting_logs
+from hub.redaction import Redactor, active_redactor, redacting_logs, secret_forms
 from hub.sdk import Resource
 
 SECRET = 'pa"ss\nwörd-Ω-7731'
@@ -141,3 +142,31 @@ def test_encoded_secret_redacted(secret, text):
     assert "[redacted]" in redacted
     assert "Secret" not in redacted
     assert "7731" not in redacted
+
+
+def _longest_secret_start(needles, text):
+    """The plain definition: the longest proper prefix of a needle that ends text."""
+    return max(
+        (
+            size
+            for needle in needles
+            for size in range(1, len(needle))
+            if text.endswith(needle[:size])
+        ),
+        default=0,
+    )
+
+
+def test_unfinished_secret_matches_definition():
+    secrets = ["abab-abac-9911", "aaaaaaaa", "x/y?z=1&w"]
+    redactor = Redactor(secrets)
+    needles = [form for secret in secrets for form in secret_forms(secret)]
+    rng = random.Random(7)
+    alphabet = "abcxyz9-/?=&%2F"
+
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 20)))
+        if rng.random() < 0.5:
+            needle = rng.choice(needles)
+            text += needle[: rng.randint(1, len(needle) - 1)]
+        assert redactor.unfinished_secret(text) == _longest_secret_start(needles, text)

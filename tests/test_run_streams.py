@@ -8,6 +8,7 @@ only the hub's own output.
 
 import io
 import json
+import sys
 import textwrap
 import threading
 
@@ -16,7 +17,7 @@ from click.testing import CliRunner
 
 from conftest import run_hub_process
 from hub.cli import cli
-from hub.connector_streams import RedactingStream
+from hub.connector_streams import RedactingStream, connector_output_to_stderr
 from hub.redaction import Redactor
 
 PASSWORDS = ('Mx7/Qk "zebra" ünï+=&pw', "Tr0ub@dor 3xyz")
@@ -157,6 +158,30 @@ def test_stream_serves_byte_writers(tmp_path):
 def make_stream(secret: str = PASSWORDS[0]):
     target = io.StringIO()
     return RedactingStream(target, Redactor([secret])), target
+
+
+def test_run_block_reuses_cli_stream(monkeypatch):
+    # Inside `hub run`, whose streams redact with the run's redactor, a
+    # second stream would redact every write twice.
+    stream, _ = make_stream()
+    monkeypatch.setattr(sys, "stdout", stream)
+    monkeypatch.setattr(sys, "stderr", stream)
+
+    with connector_output_to_stderr(stream.redactor):
+        assert sys.stdout is stream
+        assert sys.stderr is stream
+
+
+def test_run_block_other_redactor_wraps(monkeypatch):
+    stream, target = make_stream()
+    monkeypatch.setattr(sys, "stdout", stream)
+    monkeypatch.setattr(sys, "stderr", stream)
+
+    with connector_output_to_stderr(Redactor(["other-secret"])):
+        assert sys.stdout is not stream
+        print("token other-secret")
+
+    assert target.getvalue() == "token [redacted]\n"
 
 
 def test_buffer_split_secret_redacted():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import shlex
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -222,15 +223,19 @@ def resolve_resource(catalog, identifier: str, connector, profile) -> dict:
             "`hub catalog resources --search TEXT`"
         )
     if len(matches) > 1:
-        choices = "\n".join(
-            f"  --connector {match['connector']} --profile {match['profile']}"
-            for match in matches
-        )
+        choices = "\n".join(f"  {_choice_options(match)}" for match in matches)
         raise click.UsageError(
             f"resource id {identifier!r} exists in {len(matches)} connector "
             f"profiles; pick one with:\n{choices}"
         )
     return matches[0]
+
+
+def _choice_options(match: dict) -> str:
+    # Shell-quoted, because only the CLI checks profile names. A library run
+    # can store a profile with a space, which must still paste as one word.
+    words = ["--connector", match["connector"], "--profile", match["profile"]]
+    return shlex.join(words)
 
 
 @catalog_group.command("show")

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import sys
 from pathlib import Path
 
 import click
 
-from hub.cli.errors import CommandError, check_profile_option, hub_errors
+from hub.cli.errors import check_profile_option, exits_130_on_interrupt, hub_errors
 from hub.cli.output import echo_json, echo_table, human_bytes
 from hub.cli.progress import ProgressLine
 
 LOG_HANDLER_NAME = "hub-cli"
-
-# The exit status of a command stopped by Ctrl-C (SIGINT), as shells report it.
-INTERRUPTED_EXIT_CODE = 130
 
 
 @click.command("list")
@@ -118,27 +114,6 @@ def _warn_broken_plugins() -> None:
         )
 
 
-def _interrupt_exits_130(command):
-    """Exit with 130, not click's 1, when Ctrl-C stops the command.
-
-    An interrupt while the connector runs arrives as a RunInterruptedError,
-    which already carries that status. This wrapper catches the rest, such
-    as an interrupt while the connector's module imports.
-    """
-
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except KeyboardInterrupt:
-            raise CommandError(
-                "interrupted; `hub runs` shows whether a run was recorded",
-                INTERRUPTED_EXIT_CODE,
-            ) from None
-
-    return wrapper
-
-
 @click.command("run")
 @click.argument("connector")
 @click.option(
@@ -187,7 +162,10 @@ def _interrupt_exits_130(command):
     is_flag=True,
     help="Log each HTTP request and show the traceback of a failure.",
 )
-@_interrupt_exits_130
+# An interrupt while the connector runs arrives as a RunInterruptedError, which
+# carries exit status 130 itself. This catches the rest, such as an interrupt
+# while the connector's module imports.
+@exits_130_on_interrupt("interrupted; `hub runs` shows whether a run was recorded")
 def run_command(
     connector,
     profile,

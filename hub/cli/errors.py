@@ -1,11 +1,12 @@
 """Turning the hub's errors, and invalid option values, into command-line errors."""
 
 import contextlib
+import functools
 from collections.abc import Iterator
 
 import click
 
-from hub.errors import HubError
+from hub.errors import INTERRUPTED_EXIT_CODE, HubError
 
 
 class CommandError(click.ClickException):
@@ -26,6 +27,22 @@ def hub_errors(redact=None) -> Iterator[None]:
         if redact is not None:
             message = redact(message)
         raise CommandError(message, error.exit_code) from error
+
+
+def exits_130_on_interrupt(message: str):
+    """Exit with 130 and ``message``, not click's "Aborted!" and 1, on Ctrl-C."""
+
+    def decorate(command):
+        @functools.wraps(command)
+        def wrapper(*args, **kwargs):
+            try:
+                return command(*args, **kwargs)
+            except KeyboardInterrupt:
+                raise CommandError(message, INTERRUPTED_EXIT_CODE) from None
+
+        return wrapper
+
+    return decorate
 
 
 def check_profile_option(context, parameter, value: str | None) -> str | None:

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import click
 
-from hub.cli.errors import CommandError, hub_errors
+from hub.cli.errors import exits_130_on_interrupt, hub_errors
 from hub.cli.output import echo_json, echo_table
-
-# The exit status of a command stopped by Ctrl-C (SIGINT), as shells report it.
-INTERRUPTED_EXIT_CODE = 130
 
 # Registry files are replaced in one rename, so there is no state in between.
 INTERRUPTED_CHANGE = (
@@ -64,22 +60,6 @@ class VersionType(click.ParamType):
 
 
 VERSION = VersionType()
-
-
-def exits_130_on_interrupt(message: str):
-    """Exit with 130 and one line, not click's "Aborted!" and 1, on Ctrl-C."""
-
-    def decorate(command):
-        @functools.wraps(command)
-        def wrapper(*args, **kwargs):
-            try:
-                return command(*args, **kwargs)
-            except KeyboardInterrupt:
-                raise CommandError(message, INTERRUPTED_EXIT_CODE) from None
-
-        return wrapper
-
-    return decorate
 
 
 def pip_options(function):
