@@ -150,7 +150,7 @@ class HubIngestStrategy(IngestResourcesStrategy):
                 "models"
             ) from None
         self.redacted_values += replaced
-        return clean, clean.model_dump_json(exclude_none=True)
+        return clean, _upload_json(clean)
 
     def _derive_tables(self, lineage: DeclaredLineage, body: str) -> None:
         if self.catalog_sink is None:
