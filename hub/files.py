@@ -1,10 +1,10 @@
 """Creating the temporary files that the hub renames into place.
 
 ``tempfile.mkstemp`` creates its files with mode 0600, so a file renamed
-into place from one stays private. Registries, wheels and upload files hold
-no secret (credentials are redacted before anything is written) and are
-often shared, so they get the mode that ``open()`` gives a new file: 0666
-minus the user's umask.
+into place from one stays private. Registries, wheels and upload files
+contain no secret (credentials are redacted before anything is written)
+and are often shared, so they get the mode that ``open()`` gives a new
+file: 0666 minus the user's umask.
 """
 
 from __future__ import annotations

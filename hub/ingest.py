@@ -136,7 +136,7 @@ class HubIngestStrategy(IngestResourcesStrategy):
         """Return a copy of ``model`` with each secret replaced, and its body.
 
         Redacting decoded strings, not the JSON text, keeps the body valid
-        JSON whatever characters a secret holds.
+        JSON whatever characters a secret contains.
         """
         data, replaced = _redact_strings(model.model_dump(), self.redactor)
         try:
@@ -150,7 +150,7 @@ class HubIngestStrategy(IngestResourcesStrategy):
                 "models"
             ) from None
         self.redacted_values += replaced
-        return clean, clean.model_dump_json(exclude_none=True)
+        return clean, _upload_json(clean)
 
     def _derive_tables(self, lineage: DeclaredLineage, body: str) -> None:
         if self.catalog_sink is None:
@@ -187,7 +187,8 @@ class HubIngestStrategy(IngestResourcesStrategy):
 def _redact_strings(value: Any, redactor: Redactor) -> tuple[Any, int]:
     """Return ``value`` with ``redactor`` applied to every string in it.
 
-    Walks dicts, keys included, and lists. The count is of strings changed.
+    Also returns how many strings changed. Dict keys are redacted too, and a
+    tuple comes back as a list.
     """
     if isinstance(value, str):
         redacted = redactor(value)

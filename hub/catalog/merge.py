@@ -168,19 +168,13 @@ def _bulk_load(connection: Connection, table: str, added: int) -> Iterator[None]
 
 
 def mark_stale(connection: Connection, table: str, key: dict, run_id: int) -> int:
+    staged, id_column, _, _ = TABLES[table]
     return connection.execute(
         text(
             f"UPDATE {table} SET stale = TRUE, stale_run_id = :run_id"
-            f" WHERE {_undeclared(table, alias=table)}"
+            " WHERE connector = :connector AND profile = :profile AND NOT stale"
+            f" AND NOT EXISTS (SELECT 1 FROM {staged} s"
+            f" WHERE s.{id_column} = {table}.{id_column})"
         ),
         {**key, "run_id": run_id},
     ).rowcount
-
-
-def _undeclared(table: str, alias: str) -> str:
-    staged, id_column, _, _ = TABLES[table]
-    return (
-        "connector = :connector AND profile = :profile AND NOT stale"
-        f" AND NOT EXISTS (SELECT 1 FROM {staged} s"
-        f" WHERE s.{id_column} = {alias}.{id_column})"
-    )

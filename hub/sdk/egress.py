@@ -165,7 +165,7 @@ class EgressPolicy:
         self._allowed.add(key)
 
     def _rejection(self, host: str, port: int) -> str | None:
-        if is_metadata_host(host) and not self._listed_exactly(host, port):
+        if self._is_unlisted_metadata(host, port):
             return (
                 "it is a link-local or cloud metadata address, which is only "
                 "reachable when the allowlist names it exactly"
@@ -189,13 +189,16 @@ class EgressPolicy:
         if self._listed_exactly(host, port):
             return
         for address in addresses:
-            if is_metadata_host(address) and not self._listed_exactly(address, port):
+            if self._is_unlisted_metadata(address, port):
                 reason = (
                     f"it resolves to {address}, a link-local or cloud metadata "
                     "address, which is only reachable when the allowlist names "
                     "the host or the address exactly"
                 )
                 raise EgressDeniedError(self._message(host, port, reason))
+
+    def _is_unlisted_metadata(self, host: str, port: int) -> bool:
+        return is_metadata_host(host) and not self._listed_exactly(host, port)
 
     def _listed_exactly(self, host: str, port: int) -> bool:
         patterns = self.patterns or ()

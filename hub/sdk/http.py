@@ -441,6 +441,7 @@ def _masked_parameter(pair: str, secrets: Collection[str]) -> str:
     lowered = unquote_plus(name).lower()
     if any(word in lowered for word in SECRET_PARAMETER_WORDS):
         return f"{name}={REPLACEMENT}"
-    if any(secret in unquote_plus(value) for secret in secrets):
+    decoded = unquote_plus(value)
+    if any(secret in decoded for secret in secrets):
         return f"{name}={REPLACEMENT}"
     return pair

@@ -110,7 +110,7 @@ def may_retry_error(method: str, error: httpx.TransportError) -> bool:
 
 
 def is_certificate_error(error: BaseException) -> bool:
-    """Tell whether ``error`` comes from a TLS certificate that failed verification.
+    """Return whether ``error`` comes from a TLS certificate that failed verification.
 
     httpx chains its own error to httpcore's, which chains the ``ssl`` error.
     """

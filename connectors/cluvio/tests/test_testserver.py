@@ -485,9 +485,10 @@ def test_keep_alive_reuses_connection(server, account):
 
 def test_large_keep_alive_responses_not_delayed():
     # A listing of 200 dashboards is about 40 KB, so it leaves in several
-    # writes. With Nagle's algorithm on, the client's delayed ACK holds the
-    # last segment back for about 40 ms on every request of a kept-alive
-    # connection; with TCP_NODELAY each request takes about a millisecond.
+    # writes. With Nagle's algorithm on, the server sends the last segment
+    # only after the client's delayed ACK, about 40 ms later on every request
+    # of a kept-alive connection. With TCP_NODELAY each request takes about a
+    # millisecond.
     large = generate_account(200, seed=1)
     with CluvioTestServer(large, email=EMAIL, password=PASSWORD) as running:
         connection = http.client.HTTPConnection(
