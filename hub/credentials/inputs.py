@@ -45,21 +45,25 @@ def parse_assignments(
                 f"{quoted} is not FIELD=VALUE; write it as, for example, "
                 "email=me@example.com"
             )
-        if field not in field_names and not is_plain_name(field):
-            raise ConfigurationError(unknown_field_message(where, field_names))
+        _check_field_name(field, field_names, where)
         values[field] = value
     return values
 
 
-def unknown_field_message(
-    where: str, field_names: Sequence[str], form: str = "FIELD=VALUE"
-) -> str:
-    """Describe an input whose field name is not shown, because it may be secret."""
+def _check_field_name(
+    field: str, field_names: Sequence[str], where: str, form: str = "FIELD=VALUE"
+) -> None:
+    """Reject a field name that is neither declared nor plain, without quoting it.
+
+    ``where`` names the input by position, so the message can point at it.
+    """
+    if field in field_names or is_plain_name(field):
+        return
     if field_names:
         known = f"the connector's fields are: {', '.join(field_names)}"
     else:
         known = f"a field name is {PLAIN_NAME_RULE}"
-    return (
+    raise ConfigurationError(
         f"{where} is not a known {form}, and its text is not shown in case it "
         f"is part of a secret; {known}"
     )
@@ -87,9 +91,7 @@ def parse_stdin(text: str, field_names: Sequence[str] = ()) -> Values:
                 f"line {number} of standard input is not FIELD=VALUE; give one "
                 "field per line, or a JSON object for values with newlines"
             )
-        if field not in field_names and not is_plain_name(field):
-            where = f"line {number} of standard input"
-            raise ConfigurationError(unknown_field_message(where, field_names))
+        _check_field_name(field, field_names, f"line {number} of standard input")
         values[field] = value
     return values
 
@@ -105,9 +107,9 @@ def _parse_json_object(text: str, field_names: Sequence[str]) -> Values:
     if not isinstance(document, dict):
         raise ConfigurationError("standard input is JSON but not an object")
 
-    if not all(name in field_names or is_plain_name(name) for name in document):
-        where = "a key of the JSON object on standard input"
-        raise ConfigurationError(unknown_field_message(where, field_names))
+    where = "a key of the JSON object on standard input"
+    for name in document:
+        _check_field_name(name, field_names, where)
     not_text = sorted(
         name for name, value in document.items() if not isinstance(value, str)
     )
@@ -176,9 +178,7 @@ def values_from_named_variables(
                 f"{shown} is not FIELD=VARIABLE; write it as, for example, "
                 "password=CLUVIO_PASSWORD"
             )
-        if field not in field_names and not is_plain_name(field):
-            message = unknown_field_message(where, field_names, "FIELD=VARIABLE")
-            raise ConfigurationError(message)
+        _check_field_name(field, field_names, where, "FIELD=VARIABLE")
         if variable not in environ:
             raise ConfigurationError(_unset_variable_message(where, field, variable))
         values[field] = environ[variable]

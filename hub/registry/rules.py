@@ -11,7 +11,6 @@ must rebuild to the recorded sha256.
 
 from __future__ import annotations
 
-import json
 import tempfile
 import tomllib
 from collections import Counter
@@ -38,8 +37,7 @@ def validate_file(
     does not match the schema, because no other rule can be checked then.
     """
     registry = read_registry_file(path)
-    raw = json.loads(path.read_text(encoding="utf-8"))
-    problems = _duplicate_names(raw)
+    problems = _duplicate_names(registry)
     problems += _duplicate_versions(registry)
     problems += _missing_or_changed_wheels(registry, path)
     if rebuild:
@@ -47,9 +45,10 @@ def validate_file(
     return problems
 
 
-def _duplicate_names(raw: dict) -> list[str]:
-    # Counted on the raw document because lookups would hide a second entry.
-    counts = Counter(item.get("name") for item in raw.get("connectors", []))
+def _duplicate_names(registry: Registry) -> list[str]:
+    # Counted over the whole list, because Registry.get finds only the first
+    # entry of a name.
+    counts = Counter(connector.name for connector in registry.connectors)
     return [
         f"connector name {name!r} appears {count} times; merge the entries"
         for name, count in sorted(counts.items())
