@@ -17,7 +17,12 @@ from hub.catalog import (
     open_catalog,
     sqlite_path,
 )
-from hub.catalog.engines import postgresql_engine
+from hub.catalog.engines import (
+    SQLITE_CACHE_KIB,
+    SQLITE_SORT_CACHE_KIB,
+    SQLITE_SORT_THREADS,
+    postgresql_engine,
+)
 from hub.errors import CatalogError, CatalogURLError
 from hub.sdk import (
     DeclaredLineage,
@@ -87,6 +92,7 @@ def test_sqlite_pragmas(tmp_path):
             foreign_keys = pragma("PRAGMA foreign_keys").scalar()
             timeout = pragma("PRAGMA busy_timeout").scalar()
             version = pragma("PRAGMA user_version").scalar()
+            threads = pragma("PRAGMA threads").scalar()
     finally:
         opened.close()
 
@@ -94,6 +100,7 @@ def test_sqlite_pragmas(tmp_path):
     assert foreign_keys == 1
     assert timeout > 0
     assert version == SCHEMA_VERSION
+    assert threads == SQLITE_SORT_THREADS
 
 
 def test_commit_counts_changes(catalog):
@@ -553,6 +560,25 @@ def test_bulk_load_rebuilds_indexes(sqlite_catalog, statements, monkeypatch):
     assert len(dropped) == 3
     assert catalog_indexes(sqlite_catalog) == before
     assert len(sqlite_catalog.lineage("conn", "default")) == 2
+
+
+def test_staging_sorts_with_small_cache(sqlite_catalog, statements):
+    sync(sqlite_catalog, ["a", "b"], edges=[("a", "b")])
+
+    shrink = statements.index(f"PRAGMA main.cache_size = -{SQLITE_SORT_CACHE_KIB}")
+    restore = statements.index(f"PRAGMA main.cache_size = -{SQLITE_CACHE_KIB}")
+    copies = [
+        number
+        for number, text in enumerate(statements)
+        if text.startswith("INSERT OR REPLACE INTO staged_")
+    ]
+    merge = next(
+        number
+        for number, text in enumerate(statements)
+        if text.startswith("INSERT INTO resources")
+    )
+    assert len(copies) == 2
+    assert shrink < min(copies) and max(copies) < restore < merge
 
 
 def test_small_sync_keeps_indexes(sqlite_catalog, statements, monkeypatch):

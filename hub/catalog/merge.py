@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from sqlalchemy import Connection, func, select, text
 
-from hub.catalog.engines import SQLITE_CACHE_KIB, SQLITE_REBUILD_CACHE_KIB
+from hub.catalog.engines import small_sort_cache
 from hub.catalog.records import StaleGuard, SyncCounts
 from hub.catalog.schema import metadata
 from hub.catalog.staging import LINEAGE_COLUMNS, RESOURCE_COLUMNS
@@ -159,12 +159,9 @@ def _bulk_load(connection: Connection, table: str, added: int) -> Iterator[None]
         return
 
     # A failed insert skips this, and the rollback restores the indexes.
-    # SQLite sizes a sort's memory by the page cache, which the insert has
-    # filled, so a small cache during the rebuild keeps the peak memory down.
-    connection.exec_driver_sql(f"PRAGMA main.cache_size = -{SQLITE_REBUILD_CACHE_KIB}")
-    for index in indexes:
-        index.create(connection)
-    connection.exec_driver_sql(f"PRAGMA main.cache_size = -{SQLITE_CACHE_KIB}")
+    with small_sort_cache(connection):
+        for index in indexes:
+            index.create(connection)
 
 
 def mark_stale(connection: Connection, table: str, key: dict, run_id: int) -> int:

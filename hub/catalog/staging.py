@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
+from hub.catalog.engines import small_sort_cache
 from hub.catalog.records import MAX_EXAMPLES, Examples
 
 RESOURCE_COLUMNS = (
@@ -107,7 +108,7 @@ def sort_staging(connection: Connection, declared_resources: int) -> Examples:
     logged. Returns the resource ids declared more than once, counting each
     declaration that replaced an earlier one.
     """
-    with connection.begin():
+    with connection.begin(), small_sort_cache(connection):
         _copy_last(connection, "staged_resources", RESOURCE_COLUMNS)
         _copy_last(
             connection,

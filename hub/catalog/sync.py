@@ -199,10 +199,11 @@ class CatalogSync:
             self._flush_lineage()
 
     def _flush_resources(self) -> None:
-        # TODO: write batches from a background thread, so SQLite's inserts
-        # overlap the connector building its next models. A first sync of
-        # 1,000,000 resources runs at 0.49 to 0.58 of a bare JSON dump's
-        # speed, against a target of at least 0.5 (docs/benchmarks.md).
+        # The appends stay on the connector's thread. A writer thread would
+        # not run them beside the connector, because sqlite3 takes the GIL
+        # back for each row it binds. Encoding a batch as one JSON text, which
+        # json_each() could insert without the GIL, cost three quarters of
+        # the time of appending it (docs/benchmarks.md).
         with self._database_errors("staging resources of"):
             self._resources.write(self._resource_batch)
         self._resource_batch = []
