@@ -6,6 +6,7 @@ import contextlib
 import os
 from pathlib import Path
 
+from hub.files import create_temporary_file
 from hub.sdk.models import DeclaredLineage, Resource
 
 RESOURCES_FILE = "resources.jsonl"
@@ -17,15 +18,25 @@ class JSONLOutput:
 
     Lines go to hidden partial files first, which replace the real files only
     when the run succeeds, so a failed run leaves the previous files intact.
+    Each run's partial files have names of their own, so two runs into one
+    directory never write into the same file.
     """
 
     def __init__(self, directory: Path):
         directory.mkdir(parents=True, exist_ok=True)
         self.paths = [directory / RESOURCES_FILE, directory / LINEAGE_FILE]
-        self._partials = [
-            path.with_name(f".{path.name}.partial") for path in self.paths
-        ]
-        self._files = [open(path, "w", encoding="utf-8") for path in self._partials]
+        self._partials: list[Path] = []
+        self._files = []
+        try:
+            for path in self.paths:
+                descriptor, partial = create_temporary_file(
+                    directory, prefix=f".{path.name}.", suffix=".partial"
+                )
+                self._partials.append(partial)
+                self._files.append(os.fdopen(descriptor, "w", encoding="utf-8"))
+        except BaseException:
+            self.abort()
+            raise
 
     def write_resource(self, resource: Resource, body: str) -> None:
         self._files[0].write(body + "\n")

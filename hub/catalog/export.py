@@ -80,6 +80,10 @@ def _write_lines(directory: Path, bodies) -> tuple[str, int]:
                 handle.write(body)
                 handle.write("\n")
                 count += 1
+            # On disk before the rename, so a crash cannot leave an empty
+            # or short file under the final name.
+            handle.flush()
+            os.fsync(handle.fileno())
     except BaseException:
         path.unlink(missing_ok=True)
         raise
