@@ -9,8 +9,9 @@ from sqlalchemy import update
 
 from conftest import read_jsonl, run_hub_process
 from hub.catalog import lineage_ref, open_catalog
+from hub.catalog.queries import MAX_LINEAGE_DEPTH, MAX_TREE_NODES
 from hub.catalog.schema import runs
-from hub.cli.catalog import catalog_group, runs_command
+from hub.cli.catalog import catalog_group, lineage_command, runs_command
 from hub.sdk import (
     DeclaredLineage,
     ExternalTable,
@@ -294,6 +295,102 @@ def test_lineage_depth_limits_tree(filled):
     tree = json.loads(result.output)
     assert [child["ref"] for child in tree["children"]] == ["bi.dash"]
     assert tree["children"][0]["children"] == []
+
+
+def test_lineage_depth_capped():
+    depth = next(p for p in lineage_command.params if p.name == "depth")
+
+    result = invoke(
+        catalog_group, "lineage", "bi.group", "--upstream", "--depth", "101"
+    )
+
+    assert depth.type.max == MAX_LINEAGE_DEPTH
+    assert result.exit_code == 2
+    assert "1<=x<=100" in result.output
+
+
+def chain(length):
+    """Resources c0 to c{length}, each feeding the next."""
+    nodes = [
+        Resource(entity_type="table", databuilder_id=f"c{n}") for n in range(length + 1)
+    ]
+    edges = [
+        DeclaredLineage(
+            from_identifier=internal(f"c{n}"), to_identifier=internal(f"c{n + 1}")
+        )
+        for n in range(length)
+    ]
+    return nodes, edges
+
+
+def tree_depth(node):
+    return 1 + max((tree_depth(child) for child in node["children"]), default=0)
+
+
+def test_lineage_walks_longest_chain(catalog_location):
+    catalog = open_catalog(catalog_location)
+    try:
+        write_sync(catalog, "wh", *chain(MAX_LINEAGE_DEPTH + 5))
+    finally:
+        catalog.close()
+
+    result = invoke(
+        catalog_group,
+        "lineage",
+        "c0",
+        "--downstream",
+        "--depth",
+        str(MAX_LINEAGE_DEPTH),
+        "--catalog",
+        catalog_location,
+        "--json",
+    )
+
+    assert result.exit_code == 0, result.output
+    tree = json.loads(result.stdout)
+    assert tree_depth(tree) == MAX_LINEAGE_DEPTH + 1
+    assert "truncated" not in tree
+
+
+def count_nodes(node):
+    return sum(1 + count_nodes(child) for child in node["children"])
+
+
+def test_lineage_tree_stops_at_node_limit(catalog_location):
+    # Two resources per level, each feeding both of the next level's, so the
+    # number of paths doubles with every level.
+    levels = 20
+    nodes = [
+        Resource(entity_type="table", databuilder_id=f"l{level}.{side}")
+        for level in range(levels + 1)
+        for side in (0, 1)
+    ]
+    edges = [
+        DeclaredLineage(
+            from_identifier=internal(f"l{level}.{source}"),
+            to_identifier=internal(f"l{level + 1}.{target}"),
+        )
+        for level in range(levels)
+        for source in (0, 1)
+        for target in (0, 1)
+    ]
+    catalog = open_catalog(catalog_location)
+    try:
+        write_sync(catalog, "wh", nodes, edges)
+    finally:
+        catalog.close()
+    arguments = ["lineage", "l0.0", "--downstream", "--depth", str(levels)]
+    arguments += ["--catalog", catalog_location]
+
+    as_json = invoke(catalog_group, *arguments, "--json")
+    as_tree = invoke(catalog_group, *arguments)
+
+    tree = json.loads(as_json.stdout)
+    assert as_json.exit_code == 0
+    assert tree["truncated"] is True
+    assert count_nodes(tree) == MAX_TREE_NODES
+    assert f"stops at its first {MAX_TREE_NODES:,} ends" in as_json.stderr
+    assert len(as_tree.stdout.splitlines()) == MAX_TREE_NODES + 1
 
 
 def test_lineage_downstream_from_chart(filled):

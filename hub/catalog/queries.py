@@ -17,6 +17,13 @@ from hub.messages import safe_message
 
 INTERNAL = "internal_resource"
 
+# The largest number of edges `hub catalog lineage` walks from a resource,
+# and of ends it puts in one tree. A tree repeats an end once for every path that
+# reaches it, so without a limit on ends a deep walk of a graph with many
+# branches that join again would grow exponentially.
+MAX_LINEAGE_DEPTH = 100
+MAX_TREE_NODES = 10_000
+
 
 def run_history(catalog: Catalog, connector: str | None = None) -> list[dict]:
     """List runs oldest first, with a duration and a status for dead runs.
@@ -203,12 +210,16 @@ class LineageNode:
     type: str
     note: str = ""
     children: list[LineageNode] = field(default_factory=list)
+    # Set on the root when the walk stopped at MAX_TREE_NODES ends.
+    truncated: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"ref": self.ref, "type": self.type}
         if self.note:
             data["note"] = self.note
         data["children"] = [child.as_dict() for child in self.children]
+        if self.truncated:
+            data["truncated"] = True
         return data
 
 
@@ -224,12 +235,18 @@ def lineage_tree(
 
     Upstream, a SQL query end lists the external tables resolved from it
     (its derived edges) as its children. An end already on the current path
-    is shown once more with the note ``cycle`` and not followed.
+    is shown once more with the note ``cycle`` and not followed. The walk
+    stops after ``MAX_TREE_NODES`` ends, and then marks the root truncated.
     """
+    if not 1 <= depth <= MAX_LINEAGE_DEPTH:
+        raise ValueError(
+            f"depth {depth} is outside 1 to {MAX_LINEAGE_DEPTH}; pass one inside"
+        )
     walker = _LineageWalker(connector, profile, upstream)
     root = LineageNode(identifier, INTERNAL)
     with catalog.read() as connection:
         walker.expand(connection, root, depth, {identifier})
+    root.truncated = walker.truncated
     return root
 
 
@@ -241,11 +258,17 @@ class _LineageWalker:
             lineage.c.stale.is_(False),
         )
         self.upstream = upstream
+        self.room = MAX_TREE_NODES
+        self.truncated = False
 
     def expand(self, connection, node: LineageNode, depth: int, path: set) -> None:
         if depth <= 0:
             return
         for edge in self._neighbours(connection, node.ref):
+            if self.room <= 0:
+                self.truncated = True
+                return
+            self.room -= 1
             child = self._node(edge)
             node.children.append(child)
             if child.ref in path:

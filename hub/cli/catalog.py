@@ -307,10 +307,12 @@ def _edge_notes(edge: dict, side: str) -> str:
 )
 @click.option(
     "--depth",
-    type=click.IntRange(min=1),
+    # The same bound as MAX_LINEAGE_DEPTH, which is not imported here so that
+    # --help stays fast.
+    type=click.IntRange(min=1, max=100),
     default=3,
     show_default=True,
-    help="Maximum number of edges to walk from ID.",
+    help="Maximum number of edges to walk from ID, at most 100.",
 )
 @connector_option
 @profile_option
@@ -324,7 +326,7 @@ def lineage_command(
     Give a direction, --upstream or --downstream. Upstream, a SQL query
     lists the external tables resolved from it.
     """
-    from hub.catalog.queries import lineage_tree
+    from hub.catalog.queries import MAX_TREE_NODES, lineage_tree
 
     if upstream is None:
         raise click.UsageError("choose a direction: --upstream or --downstream")
@@ -335,10 +337,16 @@ def lineage_command(
         )
     if as_json:
         echo_json(tree.as_dict())
-        return
-    click.echo(one_line(tree.ref))
-    for line in tree_lines(tree.children, ""):
-        click.echo(line)
+    else:
+        click.echo(one_line(tree.ref))
+        for line in tree_lines(tree.children, ""):
+            click.echo(line)
+    if tree.truncated:
+        click.echo(
+            f"warning: the tree stops at its first {MAX_TREE_NODES:,} ends; pass "
+            "a smaller --depth, or start from a resource further along",
+            err=True,
+        )
 
 
 def tree_lines(nodes, prefix: str) -> Iterator[str]:
