@@ -482,6 +482,23 @@ def test_display_location_hides_password():
     assert shown == "postgresql://user:***@localhost/db"
 
 
+def test_unstorable_value_names_the_fix(postgres_database):
+    catalog = open_catalog(postgres_database)
+    try:
+        _, writer = open_run(catalog)
+        model = resource("a\x00b")
+        writer.write_resource(model, body(model))
+        with pytest.raises(CatalogError) as raised:
+            writer.commit()
+    finally:
+        catalog.close()
+
+    message = str(raised.value)
+    assert "NUL" in message
+    assert "fix it in the connector" in message
+    assert "reachable" not in message
+
+
 def test_unreachable_postgres_hides_password():
     # Port 1 on the loopback address: refused at once, nothing leaves the host.
     with pytest.raises(CatalogURLError) as raised:

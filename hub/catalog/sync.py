@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError
 
 from hub.catalog import merge
 from hub.catalog.engines import IMMEDIATE, display_location
@@ -107,9 +107,9 @@ class CatalogSync:
 
     def commit(self) -> None:
         """Merge the staged models and record the run, in one transaction."""
-        self._flush_resources()
-        self._flush_lineage()
         try:
+            self._flush_resources()
+            self._flush_lineage()
             # Sorting touches only this connection's temp tables, so it runs
             # before the merge takes the catalog's write lock.
             with self._database_errors("sorting the staged models of"):
@@ -223,9 +223,21 @@ class CatalogSync:
             raise CatalogError(
                 f"{action} run {self.run_id} failed in the catalog "
                 f"{display_location(self.catalog.location)}: {cause}; the previous "
-                "sync is unchanged, so rerun once the database is reachable"
+                f"sync is unchanged, {_next_step(error)}"
             ) from error
 
     def _close(self) -> None:
         if not self.connection.closed:
             discard_staging(self.connection)
+
+
+def _next_step(error: DBAPIError) -> str:
+    """Say what to do about a failed write, by whether the data caused it."""
+    if isinstance(error, DataError):
+        # PostgreSQL, for one, cannot store a NUL character in text.
+        return (
+            "and a rerun fails the same way: a declared value cannot be stored "
+            "there, so fix it in the connector (the run's validation warnings "
+            "name ids with control characters)"
+        )
+    return "so rerun once the database is reachable"
