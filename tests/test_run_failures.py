@@ -191,6 +191,17 @@ def test_missing_credentials_hint_names_profile(cluvio_server):
     assert "`hub credentials set cluvio --profile other`" in result.stderr
 
 
+def test_missing_credentials_prints_json(cluvio_server):
+    result = run_hub_process("run", "cluvio", "--profile", "other", "--json")
+
+    summary = json.loads(result.stdout)
+    assert result.returncode == 2
+    assert summary["status"] == "failed"
+    assert summary["run_id"] is None
+    assert summary["profile"] == "other"
+    assert "`hub credentials set cluvio --profile other`" in summary["error"]
+
+
 def test_allowlist_hint_names_profile(cluvio_server):
     store_cluvio(
         "eu",

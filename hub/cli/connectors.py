@@ -237,7 +237,7 @@ def run_command(
 
 def _run_reporting_failure(run, request, redactor, verbose, display, json_out):
     """Run, and on failure log the traceback and print the report to ``json_out``."""
-    from hub.errors import ConnectorLoadError, ConnectorRunError
+    from hub.errors import ConnectorRunError, HubError
 
     try:
         return run(request, redactor)
@@ -250,14 +250,15 @@ def _run_reporting_failure(run, request, redactor, verbose, display, json_out):
         if json_out:
             echo_json(error.report.as_dict(), file=json_out)
         raise
-    except ConnectorLoadError as error:
-        # No run was started, so the summary has only what the entry names.
+    except HubError as error:
+        # No run was started, as when the connector fails to import or its
+        # credentials are missing, so the summary has only what the entry names.
         if json_out:
-            echo_json(_load_failure(request, redactor(str(error))), file=json_out)
+            echo_json(_not_started(request, redactor(str(error))), file=json_out)
         raise
 
 
-def _load_failure(request, message: str) -> dict:
+def _not_started(request, message: str) -> dict:
     entry = request.entry
     return {
         "connector": entry.name,
