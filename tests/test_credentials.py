@@ -108,6 +108,29 @@ def test_environment_overrides_store():
     assert values["base_url"] == "https://example.test"
 
 
+def test_undeclared_override_warned(caplog):
+    variable = env_name("cluvio", "default", "passwrod")
+    environ = {variable: "typed-secret-771"}
+
+    values = resolve(
+        "cluvio", "default", FIELDS, {"email": "a", "password": "b"}, environ
+    )
+
+    assert values["password"] == "b"
+    assert variable in caplog.text
+    assert "its fields are base_url, email, password" in caplog.text
+    assert "typed-secret-771" not in caplog.text
+
+
+def test_override_of_undeclaring_connector_not_warned(caplog):
+    environ = {env_name("plain", "default", "token"): "typed-secret-771"}
+
+    values = resolve("plain", "default", [], {}, environ)
+
+    assert values == {"token": "typed-secret-771"}
+    assert caplog.text == ""
+
+
 def test_environment_name_format():
     assert (
         env_name("cluvio", "eu", "base_url") == "SECODA_HUB_CRED__CLUVIO__EU__BASE_URL"

@@ -7,6 +7,7 @@ Environment variables override every backend:
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shlex
@@ -14,6 +15,8 @@ from collections.abc import Mapping, Sequence
 
 from hub.errors import MissingCredentialsError
 from hub.sdk.fields import CredentialField
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_PROFILE = "default"
 ENV_PREFIX = "SECODA_HUB_CRED__"
@@ -90,7 +93,9 @@ def resolve(
     Raises :class:`MissingCredentialsError` naming every required field that
     is still unset, with the command that stores them.
     """
-    values = {**stored, **env_values(connector, profile, environ)}
+    overrides = env_values(connector, profile, environ)
+    _warn_undeclared(connector, profile, fields, overrides)
+    values = {**stored, **overrides}
     for declared in fields:
         if declared.name not in values and declared.default is not None:
             values[declared.name] = declared.default
@@ -101,6 +106,33 @@ def resolve(
             _missing_message(connector, profile, fields, missing), missing
         )
     return values
+
+
+def _warn_undeclared(
+    connector: str,
+    profile: str,
+    fields: Sequence[CredentialField],
+    overrides: Mapping[str, str],
+) -> None:
+    """Warn about each variable that sets a field the connector does not declare.
+
+    Such a value still reaches the connector, because the variable may
+    belong to a profile whose name extends this one (``eu`` and ``eu__x``
+    share a prefix). Most often the field name is misspelt, and the
+    connector then silently uses the stored value instead.
+    """
+    if not fields:
+        return
+    declared = sorted(field.name for field in fields)
+    for name in sorted(set(overrides) - set(declared)):
+        logger.warning(
+            "%s sets the field %r, which %s does not declare (its fields are "
+            "%s); check the variable's spelling",
+            env_name(connector, profile, name),
+            name,
+            connector,
+            ", ".join(declared),
+        )
 
 
 def _missing_message(
