@@ -163,6 +163,28 @@ def test_new_rejects_answer_cleanly(options, message, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_new_leaves_home_alone(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    # A user's cookiecutter settings must not change what the hub generates.
+    (home / ".cookiecutterrc").write_text("default_context:\n  author: Rc Author\n")
+
+    result = run_hub_process(
+        "new",
+        "--no-input",
+        "--output-dir",
+        str(tmp_path),
+        "--name",
+        "acme_bi",
+        env={"HOME": str(home)},
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert sorted(path.name for path in home.iterdir()) == [".cookiecutterrc"]
+    pyproject = tmp_path / "secoda-connector-acme-bi" / "pyproject.toml"
+    assert "Rc Author" not in pyproject.read_text()
+
+
 def test_new_existing_directory_fails(tmp_path):
     created = run_hub_process(
         "new", "--no-input", "--output-dir", str(tmp_path), "--name", "acme_bi"

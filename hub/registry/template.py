@@ -159,12 +159,22 @@ def render(answers: dict[str, str], output_dir: Path) -> Path:
         raise _exists_error(target)
 
     try:
-        with _quiet_cookiecutter_logs(), _clean_template_copy() as template:
+        with (
+            _quiet_cookiecutter_logs(),
+            _clean_template_copy() as template,
+            tempfile.TemporaryDirectory(prefix="hub-new-replay-") as replay_dir,
+        ):
             created = cookiecutter(
                 str(template),
                 no_input=True,
                 extra_context=answers,
                 output_dir=str(output_dir),
+                # cookiecutter saves the answers of every generation as a
+                # replay file, by default under ~/.cookiecutter_replay. The
+                # hub never replays, so the file goes to a directory that is
+                # deleted afterwards. Settings in ~/.cookiecutterrc are not
+                # read either, so every user gets the same template.
+                default_config={"replay_dir": replay_dir},
             )
     except FailedHookException as error:
         raise ConfigurationError(
