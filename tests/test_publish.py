@@ -23,6 +23,7 @@ from hub.errors import PublishError
 from hub.registry import Registry, document, write_registry_file
 from hub.registry.build import build_distribution
 from hub.registry.publish import publish
+from hub.registry.wheelinfo import load_in_fresh_environment
 
 pytestmark = pytest.mark.slow
 
@@ -378,3 +379,19 @@ def test_sigint_during_build_cleans_up(tmp_path):
     )
     assert registry.read_bytes() == before
     assert sorted(path.name for path in temporary.iterdir()) == []
+
+
+def test_uninstallable_wheel_names_the_step(tmp_path):
+    wheel = tmp_path / "broken-0.1.0-py3-none-any.whl"
+    wheel.write_bytes(b"not a zip archive")
+
+    with pytest.raises(PublishError) as raised:
+        load_in_fresh_environment(wheel, "broken:Integration")
+
+    message = str(raised.value)
+    assert message.startswith(
+        "preparing a fresh environment to load broken-0.1.0-py3-none-any.whl "
+        "failed: `python"
+    )
+    assert " -m pip` exited with status " in message
+    assert "check that the wheel installs with pip" in message

@@ -9,6 +9,7 @@ from __future__ import annotations
 import configparser
 import json
 import site
+import subprocess
 import sys
 import tempfile
 import textwrap
@@ -124,10 +125,25 @@ def load_in_fresh_environment(wheel: Path, target: str) -> LoadedClass:
     connector's modules come from the wheel alone.
     """
     with tempfile.TemporaryDirectory(prefix="hub-publish-venv-") as scratch:
-        python = _create_environment(Path(scratch) / "venv", wheel)
-        result = run_process(
-            [str(python), "-I", "-c", _LOAD_SCRIPT, target], timeout=LOAD_TIMEOUT
-        )
+        try:
+            python = _create_environment(Path(scratch) / "venv", wheel)
+            result = run_process(
+                [str(python), "-I", "-c", _LOAD_SCRIPT, target], timeout=LOAD_TIMEOUT
+            )
+        except subprocess.CalledProcessError as error:
+            cause = _last_line(error.stderr or "").rstrip(".")
+            raise PublishError(
+                f"preparing a fresh environment to load {wheel.name} failed: "
+                f"{_command_name(error.cmd)} exited with status "
+                f"{error.returncode}: {cause}; check that the wheel installs "
+                "with pip and that `python -m venv` works"
+            ) from None
+        except subprocess.TimeoutExpired as error:
+            raise PublishError(
+                f"loading {wheel.name} in a fresh environment stopped after "
+                f"{LOAD_TIMEOUT} s in {_command_name(error.cmd)}; make the "
+                "connector's module import without waiting on the network"
+            ) from None
     if result.returncode != 0:
         return LoadedClass(target, False, error=_last_line(result.stderr))
     return LoadedClass(**json.loads(result.stdout))
@@ -165,6 +181,15 @@ def _site_packages(python: Path) -> Path:
         timeout=LOAD_TIMEOUT,
     )
     return Path(output.stdout.strip())
+
+
+def _command_name(command) -> str:
+    """Name a child process by its program, and the module it runs, if any."""
+    words = [str(word) for word in command]
+    program = Path(words[0]).name
+    if words[1:2] == ["-m"] and len(words) > 2:
+        return f"`{program} -m {words[2]}`"
+    return f"`{program}`"
 
 
 def _last_line(text: str) -> str:
