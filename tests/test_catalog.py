@@ -103,6 +103,42 @@ def test_sqlite_pragmas(tmp_path):
     assert threads == SQLITE_SORT_THREADS
 
 
+def test_older_run_cannot_replace_newer_sync(catalog):
+    sync(catalog, ["a", "b"])
+    older_id, older = open_run(catalog)
+    newer_id, newer = open_run(catalog, allow_mass_stale=True)
+    for identifier in ["a", "b", "c"]:
+        model = resource(identifier)
+        older.write_resource(model, body(model))
+    model = resource("a")
+    newer.write_resource(model, body(model))
+    newer.commit()
+
+    with pytest.raises(CatalogError) as raised:
+        older.commit()
+
+    assert f"run {older_id} of conn (profile default) started before run " in str(
+        raised.value
+    )
+    assert f"keeps the sync of run {newer_id}" in str(raised.value)
+    assert states(catalog) == {"a": False, "b": True}
+
+
+def test_newer_run_replaces_older_sync(catalog):
+    sync(catalog, ["a", "b"])
+    _, older = open_run(catalog)
+    _, newer = open_run(catalog)
+    for writer, identifiers in ((older, ["a"]), (newer, ["a", "b", "c"])):
+        for identifier in identifiers:
+            model = resource(identifier)
+            writer.write_resource(model, body(model))
+    older.abort()
+
+    newer.commit()
+
+    assert states(catalog) == {"a": False, "b": False, "c": False}
+
+
 def test_commit_counts_changes(catalog):
     sync(catalog, ["a", "b"])
     counts = sync(catalog, ["a", "b", "c"], title="new").resources

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, func, select, text
 
 from hub.catalog.engines import small_sort_cache
 from hub.catalog.records import StaleGuard, SyncCounts
-from hub.catalog.schema import metadata
+from hub.catalog.schema import metadata, runs
 from hub.catalog.staging import LINEAGE_COLUMNS, RESOURCE_COLUMNS
 
 # Per table: its staging table, key column, copied columns and the column
@@ -43,6 +43,22 @@ def lock_profile(connection: Connection, connector: str, profile: str) -> None:
             text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
             {"key": f"{connector}\n{profile}"},
         )
+
+
+def newer_sync(connection: Connection, key: dict, run_id: int) -> int | None:
+    """Return a run of the profile that started after ``run_id`` and succeeded.
+
+    Run ids grow in the order runs start, on both backends, so such a run
+    declared what the source held later than ``run_id`` did.
+    """
+    return connection.execute(
+        select(func.min(runs.c.id)).where(
+            runs.c.connector == key["connector"],
+            runs.c.profile == key["profile"],
+            runs.c.status == "succeeded",
+            runs.c.id > run_id,
+        )
+    ).scalar()
 
 
 def count_changes(connection: Connection, table: str, key: dict) -> SyncCounts:

@@ -133,6 +133,15 @@ class CatalogSync:
 
     def _merge(self, connection, result: SyncResult) -> SyncResult:
         merge.lock_profile(connection, **self.key)
+        newer = merge.newer_sync(connection, self.key, self.run_id)
+        if newer is not None:
+            # Merging would bring back what the newer sync saw removed.
+            raise CatalogError(
+                f"run {self.run_id} of {self.key['connector']} (profile "
+                f"{self.key['profile']}) started before run {newer}, which has "
+                f"already synced the profile, so its older results were not "
+                f"merged; the catalog keeps the sync of run {newer}"
+            )
         result.resources = merge.count_changes(connection, "resources", self.key)
         result.lineage = merge.count_changes(connection, "lineage", self.key)
         counts = {"resources": result.resources, "lineage": result.lineage}
