@@ -13,7 +13,7 @@ import logging
 import re
 import shlex
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +64,8 @@ class RunReport:
     error: str | None = None
     # Strings in declared models that held a secret, stored as [redacted].
     redacted_values: int = 0
+    # Upload files left as they were, because the stale fail-safe tripped.
+    withheld_outputs: list[str] = field(default_factory=list)
 
     @property
     def resources(self) -> int:
@@ -259,8 +261,15 @@ def _execute(state: _Run, connector_class, values, redactor: Redactor) -> RunRep
         _fail(state, error, redactor)
     # The upload files replace the previous ones only once the catalog holds
     # the same sync, so the two never disagree after a failed merge.
-    for output in state.outputs:
-        output.commit()
+    if state.sync.result.stale_guard is None:
+        for output in state.outputs:
+            output.commit()
+    else:
+        # Uploaded, files that lack what the fail-safe kept fresh would mark
+        # it stale in Secoda, which is what the fail-safe is there to stop.
+        for output in state.outputs:
+            output.abort()
+        report.withheld_outputs, report.outputs = report.outputs, []
     report.catalog = {
         "location": display_location(state.catalog.location),
         "run_id": state.run_id,

@@ -249,6 +249,48 @@ def test_stale_fail_safe_warned_once(tmp_path, monkeypatch):
     assert resources_line.endswith("2 unchanged, 8 kept fresh by the fail-safe")
 
 
+def test_stale_fail_safe_keeps_upload_files(tmp_path, monkeypatch):
+    path = write_connector(tmp_path, "counting", COUNTING_CONNECTOR)
+    output = tmp_path / "upload"
+    variable = env_name("counting", "default", "count")
+    monkeypatch.setenv(variable, "10")
+    assert run_hub_process("run", str(path), "--output", str(output)).returncode == 0
+    before = (output / "resources.jsonl").read_bytes()
+    monkeypatch.setenv(variable, "2")
+
+    text = run_hub_process("run", str(path), "--output", str(output))
+    as_json = run_hub_process("run", str(path), "--output", str(output), "--json")
+
+    assert text.returncode == 0, text.stderr
+    assert "warning: the upload files were left as they were" in text.stderr
+    assert "  output " not in text.stdout
+    assert (output / "resources.jsonl").read_bytes() == before
+    assert len(before.splitlines()) == 10
+    summary = json.loads(as_json.stdout)
+    assert summary["outputs"] == []
+    assert summary["withheld_outputs"] == [
+        str(output / "resources.jsonl"),
+        str(output / "lineage.jsonl"),
+    ]
+    assert not list(output.glob(".*.partial"))
+
+
+def test_mass_stale_override_writes_upload_files(tmp_path, monkeypatch):
+    path = write_connector(tmp_path, "counting", COUNTING_CONNECTOR)
+    output = tmp_path / "upload"
+    variable = env_name("counting", "default", "count")
+    monkeypatch.setenv(variable, "10")
+    run_hub_process("run", str(path), "--output", str(output))
+    monkeypatch.setenv(variable, "2")
+
+    result = run_hub_process(
+        "run", str(path), "--output", str(output), "--allow-mass-stale"
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert len((output / "resources.jsonl").read_text().splitlines()) == 2
+
+
 def test_stale_fail_safe_logged_with_json(tmp_path, monkeypatch):
     # With --json no summary text follows, so the log line is the warning.
     path = write_connector(tmp_path, "counting", COUNTING_CONNECTOR)

@@ -379,3 +379,9 @@ def _warn_findings(report) -> None:
     guard = catalog.get("stale_guard")
     if guard:
         click.echo(f"warning: {guard['reason']}", err=True)
+    if report.withheld_outputs:
+        click.echo(
+            "warning: the upload files were left as they were, because the "
+            f"fail-safe kept resources fresh: {', '.join(report.withheld_outputs)}",
+            err=True,
+        )
