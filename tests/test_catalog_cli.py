@@ -451,7 +451,9 @@ def test_export_upload_format(filled, tmp_path):
 
 def test_export_leaves_no_temporary(filled, tmp_path):
     target = tmp_path / "upload"
-    invoke(catalog_group, "export", str(target), "--catalog", filled)
+    invoke(
+        catalog_group, "export", str(target), "--connector", "bi", "--catalog", filled
+    )
 
     assert sorted(path.name for path in target.iterdir()) == [
         "lineage.jsonl",
@@ -461,12 +463,61 @@ def test_export_leaves_no_temporary(filled, tmp_path):
 
 def test_export_json_counts(filled, tmp_path):
     result = invoke(
-        catalog_group, "export", str(tmp_path / "all"), "--catalog", filled, "--json"
+        catalog_group,
+        "export",
+        str(tmp_path / "other"),
+        "--connector",
+        "other",
+        "--catalog",
+        filled,
+        "--json",
     )
 
-    counts = json.loads(result.output)
-    assert counts["resources.jsonl"] == 4
-    assert counts["lineage.jsonl"] == 3
+    assert json.loads(result.output) == {
+        "directory": str(tmp_path / "other"),
+        "connector": "other",
+        "profile": "default",
+        "resources.jsonl": 1,
+        "lineage.jsonl": 0,
+    }
+
+
+def test_export_needs_one_profile(filled, tmp_path):
+    catalog = open_catalog(filled)
+    try:
+        chart = Resource(entity_type="chart", databuilder_id="bi.chart")
+        write_sync(catalog, "bi", [chart], profile="eu west")
+    finally:
+        catalog.close()
+    target = tmp_path / "upload"
+
+    every = invoke(catalog_group, "export", str(target), "--catalog", filled)
+    bi = invoke(
+        catalog_group, "export", str(target), "--connector", "bi", "--catalog", filled
+    )
+
+    assert every.exit_code == 2
+    assert "fresh rows of 3 connector profiles, and an upload describes one" in (
+        every.output
+    )
+    assert bi.exit_code == 2
+    assert "fresh rows of 2 connector profiles matching connector 'bi'" in bi.output
+    assert "--connector bi --profile 'eu west'" in bi.output
+    assert "--connector bi --profile default" in bi.output
+    assert not target.exists()
+
+
+def test_export_unknown_connector_fails(filled, tmp_path):
+    target = tmp_path / "upload"
+
+    result = invoke(
+        catalog_group, "export", str(target), "--connector", "bl", "--catalog", filled
+    )
+
+    assert result.exit_code == 2
+    assert "the catalog has no fresh rows of connector 'bl'" in result.output
+    assert "`hub runs` lists" in result.output
+    assert not target.exists()
 
 
 def test_control_characters_escaped_in_output(catalog_location):

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import shlex
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, union
 
 from hub.catalog.schema import lineage, resources
 from hub.catalog.store import Catalog
-from hub.errors import CatalogError
+from hub.errors import CatalogError, ConfigurationError
 from hub.files import create_temporary_file
 
 # Rows fetched from the database at a time while exporting.
@@ -17,19 +18,17 @@ EXPORT_BATCH = 5000
 
 
 def export_upload(
-    catalog: Catalog,
-    directory: Path,
-    connector: str | None = None,
-    profile: str | None = None,
+    catalog: Catalog, directory: Path, connector: str, profile: str
 ) -> dict[str, int]:
-    """Write ``resources.jsonl`` and ``lineage.jsonl`` of the fresh rows.
+    """Write ``resources.jsonl`` and ``lineage.jsonl`` of one profile's fresh rows.
 
-    Fresh rows are those the latest successful sync of each profile declared,
-    as stored bodies, without derived lineage edges. Both files are written
-    from one read transaction to temporary names and renamed into place, so
-    a reader never sees a half-written file. The files get the mode that
-    ``open()`` gives a new file, as ``hub run --output`` writes them. Returns
-    the count per file.
+    Fresh rows are those the latest successful sync of the profile declared,
+    as stored bodies, without derived lineage edges. One upload describes one
+    source, and :func:`choose_profile` finds the profile a user means. Both
+    files are written from one read transaction to temporary names and
+    renamed into place, so a reader never sees a half-written file. The
+    files get the mode that ``open()`` gives a new file, as ``hub run
+    --output`` writes them. Returns the count per file.
     """
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -61,14 +60,53 @@ def export_upload(
     return counts
 
 
-def _fresh(table, connector: str | None, profile: str | None):
-    key = table.c.databuilder_id if table is resources else table.c.edge_key
-    query = select(table.c.body).where(table.c.stale.is_(False))
+def choose_profile(
+    catalog: Catalog, connector: str | None, profile: str | None
+) -> tuple[str, str]:
+    """Return the one connector profile with fresh rows that the filters match."""
+    queries = [
+        _filtered(select(table.c.connector, table.c.profile), table, connector, profile)
+        for table in (resources, lineage)
+    ]
+    with catalog.read() as connection:
+        pairs = sorted(connection.execute(union(*queries)).all())
+    if len(pairs) == 1:
+        return pairs[0]
+
+    wanted = " ".join(
+        f"{name} {value!r}"
+        for name, value in (("connector", connector), ("profile", profile))
+        if value
+    )
+    if not pairs:
+        raise ConfigurationError(
+            f"the catalog has no fresh rows{' of ' + wanted if wanted else ''}; "
+            "`hub runs` lists the connector profiles it has synced"
+        )
+    choices = "\n".join(
+        "  " + shlex.join(["--connector", name, "--profile", kind])
+        for name, kind in pairs
+    )
+    raise ConfigurationError(
+        f"the catalog has fresh rows of {len(pairs)} connector profiles"
+        f"{' matching ' + wanted if wanted else ''}, and an upload describes "
+        f"one; pick it with:\n{choices}"
+    )
+
+
+def _filtered(query, table, connector: str | None, profile: str | None):
+    query = query.where(table.c.stale.is_(False))
     if connector:
         query = query.where(table.c.connector == connector)
     if profile:
         query = query.where(table.c.profile == profile)
-    return query.order_by(table.c.connector, table.c.profile, key)
+    return query
+
+
+def _fresh(table, connector: str | None, profile: str | None):
+    key = table.c.databuilder_id if table is resources else table.c.edge_key
+    query = _filtered(select(table.c.body), table, connector, profile)
+    return query.order_by(key)
 
 
 def _write_lines(directory: Path, bodies) -> tuple[str, int]:

@@ -373,17 +373,27 @@ def tree_lines(nodes, prefix: str) -> Iterator[str]:
     '"lineage.jsonl": 325}.',
 )
 def export_command(directory, connector, profile, location, as_json) -> None:
-    """Write fresh resources and lineage to DIR in Secoda's upload format.
+    """Write one profile's fresh resources and lineage in Secoda's upload format.
 
     Writes DIR/resources.jsonl and DIR/lineage.jsonl, each replaced in one
-    rename. Lineage derived by the hub from SQL is left out.
+    rename. Lineage derived by the hub from SQL is left out. --connector and
+    --profile may be left out when the catalog has fresh rows of only one
+    connector profile that matches them.
     """
-    from hub.catalog.export import export_upload
+    from hub.catalog.export import choose_profile, export_upload
 
     with opened_catalog(location) as catalog, hub_errors():
+        connector, profile = choose_profile(catalog, connector, profile)
         counts = export_upload(catalog, directory, connector, profile)
     if as_json:
-        echo_json({"directory": str(directory), **counts})
+        echo_json(
+            {
+                "directory": str(directory),
+                "connector": connector,
+                "profile": profile,
+                **counts,
+            }
+        )
         return
     for name, count in counts.items():
         click.echo(f"{directory / name}: {count:,} lines")
