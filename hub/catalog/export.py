@@ -73,14 +73,14 @@ def choose_profile(
     if len(pairs) == 1:
         return pairs[0]
 
-    wanted = " ".join(
+    filters = " ".join(
         f"{name} {value!r}"
         for name, value in (("connector", connector), ("profile", profile))
         if value
     )
     if not pairs:
         raise ConfigurationError(
-            f"the catalog has no fresh rows{' of ' + wanted if wanted else ''}; "
+            f"the catalog has no fresh rows{' of ' + filters if filters else ''}; "
             "`hub runs` lists the connector profiles it has synced"
         )
     choices = "\n".join(
@@ -89,7 +89,7 @@ def choose_profile(
     )
     raise ConfigurationError(
         f"the catalog has fresh rows of {len(pairs)} connector profiles"
-        f"{' matching ' + wanted if wanted else ''}, and an upload describes "
+        f"{' matching ' + filters if filters else ''}, and an upload describes "
         f"one; pick it with:\n{choices}"
     )
 
