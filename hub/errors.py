@@ -17,6 +17,8 @@
     ├── ConnectorRunError         exit 1: a connector raised during its run
     │   └── RunInterruptedError       exit 130: Ctrl-C (SIGINT) stopped the run
     ├── CatalogError              exit 1: the catalog failed while in use
+    ├── OutputError               exit 1: a run's upload files could not be
+    │                             written after its sync was merged
     ├── PublishError              exit 1: a connector failed publication checks
     │   └── ChecksumMismatchError     a wheel's sha256 differs from the registry
     └── IntegrationError          exit 1: raised by connector code or the SDK
@@ -122,6 +124,10 @@ class RunInterruptedError(ConnectorRunError):
 
 class CatalogError(HubError):
     """A catalog operation failed after the catalog was opened."""
+
+
+class OutputError(HubError):
+    """A run's upload files could not be written after its sync was merged."""
 
 
 class PublishError(HubError):

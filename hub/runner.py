@@ -27,6 +27,7 @@ from hub.errors import (
     ConnectorRunError,
     IntegrationError,
     MissingCredentialsError,
+    OutputError,
     RunInterruptedError,
 )
 from hub.ingest import HubIngestStrategy, Progress
@@ -199,22 +200,29 @@ def run(request: RunRequest, redactor: Redactor | None = None) -> RunReport:
 
 def _start(catalog, request, connector_class, values, allowed, redactor) -> _Run:
     entry = request.entry
-    run_id = catalog.begin_run(
-        entry.name, request.profile, entry.distribution, entry.version
-    )
-    sync = catalog.open_sync(
-        run_id,
-        entry.name,
-        request.profile,
-        allow_mass_stale=request.allow_mass_stale,
-        stale_threshold=request.stale_threshold,
-    )
+    # Opened first, so an output directory that cannot be written stops the
+    # run before it is recorded.
+    outputs = _open_outputs(request.output_dir)
+    try:
+        run_id = catalog.begin_run(
+            entry.name, request.profile, entry.distribution, entry.version
+        )
+        sync = catalog.open_sync(
+            run_id,
+            entry.name,
+            request.profile,
+            allow_mass_stale=request.allow_mass_stale,
+            stale_threshold=request.stale_threshold,
+        )
+    except BaseException:
+        for output in outputs:
+            output.abort()
+        raise
     network = PooledNetworkStrategy(
         allowed_hosts=allowed,
         secrets=[values[name] for name in values.secret_names],
         allow_hint=allow_hint(entry, request.profile),
     )
-    outputs = _open_outputs(request.output_dir)
     ingest = HubIngestStrategy(
         [sync, *outputs],
         Progress(),
@@ -259,24 +267,44 @@ def _execute(state: _Run, connector_class, values, redactor: Redactor) -> RunRep
         # NOTE: Ctrl-C after the merge transaction commits, while the staging
         # connection closes, records a run as failed whose data was merged.
         _fail(state, error, redactor)
+    report.catalog = {
+        "location": display_location(state.catalog.location),
+        "run_id": state.run_id,
+        **state.sync.summary.get("catalog", {}),
+    }
     # The upload files replace the previous ones only once the catalog holds
     # the same sync, so the two never disagree after a failed merge.
     if state.sync.result.stale_guard is None:
-        for output in state.outputs:
-            output.commit()
+        _commit_outputs(state, report)
     else:
         # Uploaded, files that lack what the fail-safe kept fresh would mark
         # it stale in Secoda, which is what the fail-safe is there to stop.
         for output in state.outputs:
             output.abort()
         report.withheld_outputs, report.outputs = report.outputs, []
-    report.catalog = {
-        "location": display_location(state.catalog.location),
-        "run_id": state.run_id,
-        **state.sync.summary.get("catalog", {}),
-    }
     logger.info("run %d of %s succeeded", state.run_id, state.request.entry.name)
     return report
+
+
+def _commit_outputs(state: _Run, report: RunReport) -> None:
+    """Write the upload files, or raise OutputError with the run's report."""
+    for position, output in enumerate(state.outputs):
+        try:
+            output.commit()
+        except OutputError as error:
+            for later in state.outputs[position + 1 :]:
+                later.abort()
+            export = shlex.join(
+                ["hub", "catalog", "export", "DIR", "--connector"]
+                + [state.request.entry.name, "--profile", state.request.profile]
+            )
+            report.error = (
+                f"{error}; the catalog holds the sync of run {state.run_id}, so "
+                f"`{export}` can write the files from it"
+            )
+            failure = OutputError(report.error)
+            failure.report = report
+            raise failure from error
 
 
 def _fail(state: _Run, error: BaseException, redactor: Redactor):

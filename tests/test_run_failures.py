@@ -249,6 +249,71 @@ def test_stale_fail_safe_warned_once(tmp_path, monkeypatch):
     assert resources_line.endswith("2 unchanged, 8 kept fresh by the fail-safe")
 
 
+# Declares one resource, then removes the --output directory named by
+# OUTPUT_DIR, with the run's partial files in it.
+REMOVING_CONNECTOR = textwrap.dedent(
+    """
+    import os
+    import shutil
+
+    from hub.sdk import Resource, SecodaIntegration
+
+
+    class Removing(SecodaIntegration):
+        def extract(self):
+            self.declare_resource(Resource(entity_type="chart", databuilder_id="c"))
+            shutil.rmtree(os.environ["OUTPUT_DIR"])
+    """
+)
+
+
+def test_unwritable_output_stops_run_first(tmp_path):
+    path = write_connector(tmp_path, "counting", COUNTING_CONNECTOR)
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    output = blocker / "upload"
+
+    result = run_hub_process(
+        "run",
+        str(path),
+        "--output",
+        str(output),
+        env={"SECODA_HUB_CRED__COUNTING__DEFAULT__COUNT": "1"},
+    )
+    history = run_hub_process("runs", "--json")
+
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"Error: cannot write the upload files into {str(output)!r}: Not a "
+        "directory; pass a writable --output directory\n"
+    )
+    assert json.loads(history.stdout or "[]") == []
+
+
+def test_failed_upload_files_keep_merged_sync(tmp_path):
+    path = write_connector(tmp_path, "removing", REMOVING_CONNECTOR)
+    output = tmp_path / "upload"
+    environment = {"OUTPUT_DIR": str(output)}
+
+    text = run_hub_process("run", str(path), "--output", str(output), env=environment)
+    as_json = run_hub_process(
+        "run", str(path), "--output", str(output), "--json", env=environment
+    )
+    history = json.loads(run_hub_process("runs", "--json").stdout)
+
+    assert text.returncode == 1
+    assert "Traceback" not in text.stderr
+    assert f"writing the upload files into {str(output)!r} failed" in text.stderr
+    assert "`hub catalog export DIR --connector removing --profile default`" in (
+        text.stderr
+    )
+    summary = json.loads(as_json.stdout)
+    assert as_json.returncode == 1
+    assert summary["status"] == "succeeded"
+    assert "writing the upload files" in summary["error"]
+    assert [run["status"] for run in history] == ["succeeded", "succeeded"]
+
+
 def test_stale_fail_safe_keeps_upload_files(tmp_path, monkeypatch):
     path = write_connector(tmp_path, "counting", COUNTING_CONNECTOR)
     output = tmp_path / "upload"

@@ -237,11 +237,11 @@ def run_command(
 
 def _run_reporting_failure(run, request, redactor, verbose, display, json_out):
     """Run, and on failure log the traceback and print the report to ``json_out``."""
-    from hub.errors import ConnectorRunError, HubError
+    from hub.errors import ConnectorRunError, HubError, OutputError
 
     try:
         return run(request, redactor)
-    except ConnectorRunError as error:
+    except (ConnectorRunError, OutputError) as error:
         display.clear()
         if verbose:
             logging.getLogger("hub").error(
