@@ -203,7 +203,8 @@ def test_changed_reappearing_resource_is_fresh(catalog):
 def test_lineage_goes_stale_and_back(catalog):
     identifiers = [f"r{number}" for number in range(10)]
     sync(catalog, identifiers, edges=[("r0", "r1"), ("r1", "r2")])
-    dropped = sync(catalog, identifiers, edges=[("r0", "r1")])
+    # Half of the edges go stale, past the fail-safe's threshold.
+    dropped = sync(catalog, identifiers, edges=[("r0", "r1")], allow_mass_stale=True)
     back = sync(catalog, identifiers, edges=[("r0", "r1"), ("r1", "r2")])
 
     assert dropped.lineage.stale == 1
@@ -232,6 +233,24 @@ def test_mass_stale_guard_in_summary(catalog):
     guard = writer.summary["catalog"]["stale_guard"]
     assert guard["would_stale"] == 9
     assert "--allow-mass-stale" in guard["reason"]
+
+
+def test_mass_stale_guard_counts_lineage(catalog):
+    identifiers = [f"r{number}" for number in range(4)]
+    edges = list(zip(identifiers, identifiers[1:], strict=False))
+    sync(catalog, identifiers, edges=edges)
+
+    kept = sync(catalog, identifiers, edges=edges[:1])
+    allowed = sync(catalog, identifiers, edges=edges[:1], allow_mass_stale=True)
+
+    assert kept.stale_guard.kind == "lineage edges"
+    assert kept.stale_guard.would_stale == 2
+    assert (
+        "would mark 2 of 3 lineage edges stale"
+        in kept.as_dict()["stale_guard"]["reason"]
+    )
+    assert kept.lineage.stale == 0
+    assert allowed.lineage.stale == 2
 
 
 def test_allow_mass_stale_overrides(catalog):
@@ -382,7 +401,8 @@ def test_resolved_end_clears_flag(catalog):
 
 
 def derived_sync(catalog, with_sql=True):
-    _, writer = open_run(catalog)
+    # Without SQL every edge goes stale, past the fail-safe's threshold.
+    _, writer = open_run(catalog, allow_mass_stale=True)
     chart = Resource(entity_type="chart", databuilder_id="chart.1")
     writer.write_resource(chart, body(chart))
     original = DeclaredLineage(

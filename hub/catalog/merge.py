@@ -104,10 +104,10 @@ def count_undeclared(fresh: int, counts: SyncCounts) -> int:
 
 
 def check_stale_share(
-    would_stale: int, fresh: int, threshold: float
+    would_stale: int, fresh: int, threshold: float, kind: str = "resources"
 ) -> StaleGuard | None:
-    """Return a guard when staling would pass ``threshold`` of fresh resources."""
-    guard = StaleGuard(would_stale, fresh, threshold)
+    """Return a guard when staling would pass ``threshold`` of the fresh rows."""
+    guard = StaleGuard(would_stale, fresh, threshold, kind)
     return guard if would_stale and guard.share > threshold else None
 
 

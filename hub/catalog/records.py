@@ -56,6 +56,8 @@ class StaleGuard:
     would_stale: int
     fresh_before: int
     threshold: float
+    # What the counts are of: "resources", or "lineage edges".
+    kind: str = "resources"
 
     @property
     def share(self) -> float:
@@ -67,9 +69,10 @@ class StaleGuard:
             "fresh_before": self.fresh_before,
             "share": round(self.share, 4),
             "threshold": self.threshold,
+            "kind": self.kind,
             "reason": (
                 f"the run would mark {self.would_stale} of {self.fresh_before} "
-                f"resources stale ({self.share:.0%}), more than the "
+                f"{self.kind} stale ({self.share:.0%}), more than the "
                 f"{self.threshold:.0%} threshold; nothing was marked stale. "
                 "Rerun with --allow-mass-stale if the removals are real."
             ),

@@ -153,8 +153,14 @@ class CatalogSync:
             for table, table_counts in counts.items()
         }
         if not self.allow_mass_stale:
+            # Resources first: the guard reports the first kind that trips it.
             result.stale_guard = merge.check_stale_share(
                 undeclared["resources"], fresh["resources"], self.stale_threshold
+            ) or merge.check_stale_share(
+                undeclared["lineage"],
+                fresh["lineage"],
+                self.stale_threshold,
+                "lineage edges",
             )
         for table, table_counts in counts.items():
             merge.upsert(connection, table, self.key, self.run_id, table_counts)

@@ -153,8 +153,9 @@ def _warn_broken_plugins() -> None:
 @click.option(
     "--allow-mass-stale",
     is_flag=True,
-    help="Mark resources stale even when the run would stale more than 20% of "
-    "the profile's resources (a fail-safe against partial extractions).",
+    help="Mark rows stale even when the run would stale more than 20% of the "
+    "profile's resources or of its lineage edges (a fail-safe against partial "
+    "extractions).",
 )
 @click.option(
     "-v",
@@ -347,8 +348,8 @@ def _echo_catalog(catalog, out) -> None:
 def _stale_text(kind: str, counts: dict, guard: dict | None) -> str:
     if guard is None:
         return f"{counts['stale']:,} stale"
-    # The fail-safe counts only resources, but it keeps lineage fresh too.
-    if kind == "resources":
+    # Whichever kind tripped the fail-safe, it keeps both fresh.
+    if guard.get("kind", "resources").startswith(kind):
         return f"{guard['would_stale']:,} kept fresh by the fail-safe"
     return "none marked stale (fail-safe)"
 
