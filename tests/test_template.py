@@ -16,12 +16,19 @@ import pytest
 from click.testing import CliRunner
 from cookiecutter.exceptions import FailedHookException
 from cookiecutter.main import cookiecutter
+from cookiecutter.prompt import render_variable
+from cookiecutter.utils import create_env_with_context
 
 from conftest import run_hub_process
 from hub.cli.registry import new_command
 from hub.registry import template
 from hub.registry.publish import declared_title
-from hub.registry.template import python_literal, template_directory, toml_literal
+from hub.registry.template import (
+    jinja_literal,
+    python_literal,
+    template_directory,
+    toml_literal,
+)
 
 # The API token the generated test server accepts.
 TEST_TOKEN = "test-token-0123456789"
@@ -35,16 +42,21 @@ AWKWARD = {
 }
 
 
-@pytest.fixture
-def rendered(tmp_path) -> Path:
+def new_project(tmp_path: Path, answers: dict[str, str]) -> Path:
+    """Run `hub new --no-input` with ``answers`` as options, and return the project."""
     result = CliRunner().invoke(
         new_command,
         ["--no-input", "--output-dir", str(tmp_path)]
-        + [f"--{key.replace('_', '-')}={value}" for key, value in AWKWARD.items()],
+        + [f"--{key.replace('_', '-')}={value}" for key, value in answers.items()],
         catch_exceptions=False,
     )
     assert result.exit_code == 0, result.output
-    return tmp_path / "secoda-connector-acme-bi"
+    return tmp_path / f"secoda-connector-{answers['name'].replace('_', '-')}"
+
+
+@pytest.fixture
+def rendered(tmp_path) -> Path:
+    return new_project(tmp_path, AWKWARD)
 
 
 def import_file(path: Path, module_name: str):
@@ -342,3 +354,109 @@ def test_new_help_names_defaults():
     assert defaults["description"] == (
         "Extracts dashboards and charts from {{ cookiecutter.title }}."
     )
+
+
+# Answers that look like Jinja: cookiecutter renders every answer as a
+# template, and `hub new` must hand over the text as typed.
+BRACED = {
+    "name": "acme_bi",
+    "title": "He said {{ 7*7 }}",
+    "description": "Uses {{ and }} braces, {% raw %}, {# a comment and 'quotes'",
+    "author": "{{ cookiecutter.name }}",
+    "base_url": "https://api.acme.test/{{version}}",
+}
+
+
+def rendered_by_cookiecutter(template: str) -> str:
+    """Render ``template`` the way cookiecutter renders an answer."""
+    context = {"cookiecutter": {"_extensions": []}}
+    return render_variable(create_env_with_context(context), template, {})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{{ 7*7 }}",
+        "Acme {% BI",
+        "{# unclosed comment",
+        "}} and {{",
+        "{% raw %}x{% endraw %}",
+        "back\\slash \\n \\x41 \\'",
+        "quotes ' and \"",
+        "line\r\nbreaks\rand\nnewlines\n",
+        "tab\t nul\x00 delete\x7f",
+        "caf\u00e9 \u65e5\u672c \U0001f680",
+        "",
+    ],
+)
+def test_jinja_literal_renders_exact_text(text):
+    assert rendered_by_cookiecutter(jinja_literal(text)) == text
+
+
+def import_connector(project: Path):
+    path = project / "src" / "secoda_connector_acme_bi" / "connector.py"
+    return import_file(path, "braced_acme_bi_connector")
+
+
+def test_new_keeps_braces_in_pyproject(tmp_path):
+    project = new_project(tmp_path, BRACED)
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+
+    assert pyproject["project"]["description"] == BRACED["description"]
+    assert pyproject["project"]["authors"] == [{"name": BRACED["author"]}]
+    assert pyproject["tool"]["secoda-hub"] == {"title": BRACED["title"]}
+
+
+def test_new_keeps_braces_in_module(tmp_path):
+    module = import_connector(new_project(tmp_path, BRACED))
+
+    assert module.TITLE == BRACED["title"]
+    assert module.DESCRIPTION == BRACED["description"]
+    assert module.DEFAULT_BASE_URL == BRACED["base_url"]
+
+
+def test_new_keeps_braces_in_readme(tmp_path):
+    project = new_project(tmp_path, BRACED)
+    readme = (project / "README.md").read_text()
+
+    assert BRACED["description"] in readme
+    assert f"extracting from {BRACED['title']}." in readme
+    assert BRACED["author"] in (project / "LICENSE").read_text()
+
+
+def test_default_description_keeps_braced_title(tmp_path):
+    module = import_connector(
+        new_project(tmp_path, {"name": "acme_bi", "title": "Acme {{ BI }}"})
+    )
+
+    assert module.DESCRIPTION == "Extracts dashboards and charts from Acme {{ BI }}."
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "constant"),
+    [
+        ("--title", "Acme {% BI", "TITLE"),
+        ("--description", "Uses {{ and }} braces", "DESCRIPTION"),
+    ],
+    ids=["unclosed-tag", "empty-expression"],
+)
+def test_new_accepts_invalid_jinja(option, value, constant, tmp_path):
+    options = [f"--output-dir={tmp_path}", "--name=acme_bi", option, value]
+    result = run_hub_process("new", "--no-input", *options)
+
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    module = import_connector(tmp_path / "secoda-connector-acme-bi")
+    assert getattr(module, constant) == value
+
+
+def test_prompted_answers_keep_braces(tmp_path):
+    answers = "\n".join(BRACED.values()) + "\n"
+    result = CliRunner().invoke(
+        new_command, ["--output-dir", str(tmp_path)], input=answers
+    )
+
+    assert result.exit_code == 0, result.output
+    module = import_connector(tmp_path / "secoda-connector-acme-bi")
+    assert module.TITLE == BRACED["title"]
+    assert module.DESCRIPTION == BRACED["description"]

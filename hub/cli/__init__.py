@@ -9,6 +9,7 @@ import importlib
 import click
 
 from hub import __version__
+from hub.cli.errors import INTERRUPTED, interrupt_exits_130
 
 # Command name -> "module:attribute" of its click command.
 COMMANDS = {
@@ -54,6 +55,13 @@ class LazyGroup(click.Group):
             return None
         module_name, _, attribute = target.partition(":")
         return getattr(importlib.import_module(module_name), attribute)
+
+    def invoke(self, ctx: click.Context):
+        # Every subcommand, its lazy import and its prompts run inside this
+        # call. Commands with a more specific message convert the interrupt
+        # themselves, with exits_130_on_interrupt.
+        with interrupt_exits_130(INTERRUPTED):
+            return super().invoke(ctx)
 
     def format_commands(self, ctx: click.Context, formatter) -> None:
         rows = [(name, SUMMARIES.get(name, "")) for name in self.list_commands(ctx)]

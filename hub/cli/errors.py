@@ -2,6 +2,7 @@
 
 import contextlib
 import functools
+import sys
 from collections.abc import Iterator
 
 import click
@@ -29,16 +30,47 @@ def hub_errors(redact=None) -> Iterator[None]:
         raise CommandError(message, error.exit_code) from error
 
 
-def exits_130_on_interrupt(message: str):
+# The message of a command interrupted where no more specific one applies.
+INTERRUPTED = "interrupted by SIGINT (Ctrl-C)"
+
+
+def is_interrupt(error: BaseException) -> bool:
+    """Tell whether ``error`` comes from SIGINT, as Ctrl-C sends it.
+
+    At a prompt, click turns the KeyboardInterrupt into :class:`click.Abort`
+    and keeps the interrupt as the Abort's ``__context__`` (checked with
+    click 8.5). An Abort for end of input at a prompt is not an interrupt.
+    """
+    if isinstance(error, KeyboardInterrupt):
+        return True
+    return isinstance(error, click.Abort) and isinstance(
+        error.__context__, KeyboardInterrupt
+    )
+
+
+@contextlib.contextmanager
+def interrupt_exits_130(message: str) -> Iterator[None]:
     """Exit with 130 and ``message``, not click's "Aborted!" and 1, on Ctrl-C."""
+    try:
+        yield
+    except (KeyboardInterrupt, click.Abort) as error:
+        if not is_interrupt(error):
+            raise
+        if sys.stderr.isatty():
+            # A terminal echoes ^C without a newline, so the message would
+            # start on that line.
+            click.echo(err=True)
+        raise CommandError(message, INTERRUPTED_EXIT_CODE) from None
+
+
+def exits_130_on_interrupt(message: str):
+    """Decorate a command so that Ctrl-C ends it with 130 and ``message``."""
 
     def decorate(command):
         @functools.wraps(command)
         def wrapper(*args, **kwargs):
-            try:
+            with interrupt_exits_130(message):
                 return command(*args, **kwargs)
-            except KeyboardInterrupt:
-                raise CommandError(message, INTERRUPTED_EXIT_CODE) from None
 
         return wrapper
 

@@ -5,6 +5,11 @@ files through the ``py_str`` and ``toml_str`` filters, which write string
 literals that keep the exact value: quotes, backslashes and non-ASCII text
 included.
 
+cookiecutter renders every answer as a Jinja template before any file
+sees it, so :func:`render` wraps each answer in a Jinja string literal
+(:func:`jinja_literal`). Rendering that literal yields the text as typed,
+so ``{{ 7*7 }}`` and an unclosed ``{%`` stay plain text.
+
 :func:`answer_problems` is the one rule for the answers: ``hub new`` checks
 it before rendering, and the template's pre-generation hook checks it for
 users who run cookiecutter directly. The hook can import the hub because the
@@ -105,18 +110,40 @@ def toml_literal(value: object) -> str:
     return _double_quoted(str(value))
 
 
+def jinja_literal(value: object) -> str:
+    """Return a Jinja template that renders to exactly ``str(value)``.
+
+    The template is one expression holding a single-quoted Jinja string.
+    Jinja 3.1 (jinja2/lexer.py) decodes such a string with Python's
+    ``unicode-escape`` codec after turning non-ASCII characters into
+    backslash escapes, so the escapes of :func:`_backslash_escaped` keep the
+    text. Control characters must be escaped, because Jinja would change a
+    raw CR or CRLF to LF.
+    """
+    return "{{ '" + _backslash_escaped(str(value), "'") + "' }}"
+
+
 def _double_quoted(text: str) -> str:
-    # Python and TOML basic strings share these escapes, and both accept
-    # other Unicode characters literally.
+    # Python and TOML basic strings share these escapes.
+    return '"' + _backslash_escaped(text, '"') + '"'
+
+
+def _backslash_escaped(text: str, quote: str) -> str:
+    """Escape ``text`` for a string literal delimited by ``quote``.
+
+    A backslash goes before ``quote`` and ``\\``, and control characters (C0
+    and DEL) become ``\\uXXXX``. Other Unicode characters stay as they are,
+    which Python, TOML and Jinja strings all accept.
+    """
     escaped = []
     for character in text:
-        if character in ('"', "\\"):
+        if character in (quote, "\\"):
             escaped.append("\\" + character)
         elif ord(character) < 0x20 or ord(character) == 0x7F:
             escaped.append(f"\\u{ord(character):04x}")
         else:
             escaped.append(character)
-    return '"' + "".join(escaped) + '"'
+    return "".join(escaped)
 
 
 class LiteralExtension(Extension):
@@ -167,7 +194,7 @@ def render(answers: dict[str, str], output_dir: Path) -> Path:
             created = cookiecutter(
                 str(template),
                 no_input=True,
-                extra_context=answers,
+                extra_context=_literal_answers(answers),
                 output_dir=str(output_dir),
                 # cookiecutter saves the answers of every generation as a
                 # replay file, by default under ~/.cookiecutter_replay. The
@@ -185,6 +212,12 @@ def render(answers: dict[str, str], output_dir: Path) -> Path:
         # Created by another process after the check above.
         raise _exists_error(target) from error
     return Path(created)
+
+
+def _literal_answers(answers: dict[str, str]) -> dict[str, str]:
+    # cookiecutter renders each value of extra_context as a Jinja template,
+    # and the user's answers are text, not templates.
+    return {key: jinja_literal(value) for key, value in answers.items()}
 
 
 def _exists_error(target: Path) -> ConfigurationError:
