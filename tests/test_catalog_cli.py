@@ -182,6 +182,28 @@ def test_resources_search_title(filled):
     assert "bi.chart" not in result.output
 
 
+def test_resources_search_ignores_case_beyond_ascii(catalog_location):
+    catalog = open_catalog(catalog_location)
+    try:
+        titles = {"de.1": "Ärger im Büro", "de.2": "ärger", "de.3": "Arger"}
+        models = [
+            Resource(entity_type="dashboard", databuilder_id=key, title=title)
+            for key, title in titles.items()
+        ]
+        write_sync(catalog, "de", models)
+    finally:
+        catalog.close()
+
+    result = invoke(
+        catalog_group, "resources", "--catalog", catalog_location, "--search", "ÄRGER"
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "de.1" in result.output
+    assert "de.2" in result.output
+    assert "de.3" not in result.output
+
+
 def test_resources_limit_and_connector(filled):
     result = invoke(
         catalog_group,

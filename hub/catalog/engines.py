@@ -148,6 +148,13 @@ def _configure_sqlite_reader(dbapi_connection, connection_record) -> None:
     cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
     cursor.execute(f"PRAGMA threads = {SQLITE_SORT_THREADS}")
     cursor.close()
+    # SQLite's own lower() changes only ASCII letters, so a search for
+    # "ärger" missed "Ärger"; Python's matches PostgreSQL's for most text.
+    dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
+
+
+def _lower(value):
+    return value.lower() if isinstance(value, str) else value
 
 
 def _begin_sqlite(connection) -> None:
