@@ -107,6 +107,20 @@ def test_directory_catalog_named(tmp_path, quiet_connector, command):
     assert "database is running" not in result.stderr
 
 
+@pytest.mark.parametrize("location", [":memory:", "sqlite:///:memory:"])
+def test_in_memory_catalog_rejected(tmp_path, quiet_connector, location):
+    result = run_hub_process(
+        "run", str(quiet_connector), "--catalog", location, cwd=tmp_path
+    )
+
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"Error: {location!r} names an in-memory SQLite database, which is lost "
+        "when the command ends; give a file path, such as catalog.sqlite\n"
+    )
+    assert [path.name for path in tmp_path.iterdir()] == [quiet_connector.name]
+
+
 def test_runs_in_fresh_home(hub_home):
     result = run_hub_process("runs")
 

@@ -39,12 +39,23 @@ IMMEDIATE = "hub_sqlite_immediate"
 
 
 def sqlite_path(location: str) -> Path | None:
-    """Return the file a location names, or None when it is not SQLite."""
+    """Return the file a location names, or None when it is not SQLite.
+
+    SQLite's in-memory name ``:memory:`` is rejected, because such a catalog
+    would be lost when the command ends.
+    """
     if location.startswith("sqlite:///"):
-        return Path(urllib.parse.unquote(location[len("sqlite:///") :]))
-    if "://" in location:
+        path = urllib.parse.unquote(location[len("sqlite:///") :])
+    elif "://" in location:
         return None
-    return Path(location)
+    else:
+        path = location
+    if path == ":memory:":
+        raise CatalogURLError(
+            f"{location!r} names an in-memory SQLite database, which is lost "
+            "when the command ends; give a file path, such as catalog.sqlite"
+        )
+    return Path(path)
 
 
 def is_postgresql(location: str) -> bool:

@@ -127,7 +127,8 @@ def _warn_broken_plugins() -> None:
     "--catalog",
     "catalog_location",
     metavar="PATH_OR_URL",
-    help="Catalog to write into: a SQLite file path, sqlite:///PATH, or a "
+    help="Catalog to write into: a SQLite file path, sqlite:///PATH (relative; "
+    "sqlite:////PATH for an absolute path), or a "
     "postgresql://USER@HOST:PORT/DATABASE URL. Default: SECODA_HUB_CATALOG, "
     "else catalog.sqlite in the hub's data directory.",
 )
