@@ -217,9 +217,22 @@ def test_resources_limit_and_connector(filled):
         "--json",
     )
 
-    rows = json.loads(result.output)
+    rows = json.loads(result.stdout)
     assert len(rows) == 2
     assert {row["connector"] for row in rows} == {"bi"}
+    assert result.stderr == (
+        "note: more resources match; these are the first 2. Pass a larger "
+        "--limit (at most 10,000,000) or narrower filters\n"
+    )
+
+
+def test_resources_within_limit_has_no_note(filled):
+    result = invoke(
+        catalog_group, "resources", "--catalog", filled, "--connector", "bi"
+    )
+
+    assert result.exit_code == 0
+    assert result.stderr == ""
 
 
 def test_resources_bad_limit_usage_error(filled):

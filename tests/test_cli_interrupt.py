@@ -146,12 +146,17 @@ def test_interrupt_during_import_exits_130(tmp_path, monkeypatch):
     assert result.stderr == f"Error: {INTERRUPTED}\n"
 
 
-def test_prompt_end_of_input_still_aborts(hub_home):
-    # End of input at a prompt is no interrupt, so click's Abort stays.
+def test_prompt_end_of_input_names_the_way_out(hub_home):
+    # End of input at a prompt is no interrupt, so it does not exit 130.
     result = CliRunner().invoke(cli, ["credentials", "set", "cluvio"], input="")
 
-    assert result.exit_code == 1
-    assert "Aborted!" in result.stderr
+    assert result.exit_code == 2
+    assert "Aborted" not in result.stderr
+    assert result.stderr.endswith(
+        "Error: standard input ended before a value for email was given; set "
+        "credentials without prompts with FIELD=VALUE arguments, --stdin or "
+        "--from-env\n"
+    )
 
 
 def test_specific_message_kept(monkeypatch, hub_home):

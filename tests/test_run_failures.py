@@ -356,6 +356,22 @@ def test_mass_stale_override_writes_upload_files(tmp_path, monkeypatch):
     assert len((output / "resources.jsonl").read_text().splitlines()) == 2
 
 
+def test_summary_counts_rows_fresh_again(tmp_path, monkeypatch):
+    path = write_connector(tmp_path, "counting", COUNTING_CONNECTOR)
+    variable = env_name("counting", "default", "count")
+    for count, options in (("10", ()), ("2", ("--allow-mass-stale",))):
+        monkeypatch.setenv(variable, count)
+        assert run_hub_process("run", str(path), *options).returncode == 0
+    monkeypatch.setenv(variable, "10")
+
+    result = run_hub_process("run", str(path))
+
+    assert result.returncode == 0, result.stderr
+    assert "0 added, 0 changed, 10 unchanged, 0 stale (8 fresh again)" in (
+        result.stdout
+    )
+
+
 def test_stale_fail_safe_logged_with_json(tmp_path, monkeypatch):
     # With --json no summary text follows, so the log line is the warning.
     path = write_connector(tmp_path, "counting", COUNTING_CONNECTOR)

@@ -193,9 +193,17 @@ def resources_command(
     """List resources in the catalog, ordered by id."""
     from hub.catalog.queries import ResourceFilter, find_resources
 
-    wanted = ResourceFilter(connector, profile, entity_type, stale, search, limit)
+    # One row more than the limit shows whether the list was cut.
+    wanted = ResourceFilter(connector, profile, entity_type, stale, search, limit + 1)
     with opened_catalog(location) as catalog:
         rows = find_resources(catalog, wanted)
+    if len(rows) > limit:
+        rows = rows[:limit]
+        click.echo(
+            f"note: more resources match; these are the first {limit:,}. Pass "
+            f"a larger --limit (at most {MAX_LIMIT:,}) or narrower filters",
+            err=True,
+        )
     if as_json:
         echo_json(rows)
         return

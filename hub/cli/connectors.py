@@ -338,10 +338,13 @@ def _echo_catalog(catalog, out) -> None:
     guard = catalog.get("stale_guard")
     for kind in ("resources", "lineage"):
         counts = catalog[kind]
+        # Restored rows are also counted as changed or unchanged.
+        restored = counts.get("restored", 0)
         click.echo(
             f"    {kind:<16} {counts['added']:,} added, {counts['changed']:,} "
             f"changed, {counts['unchanged']:,} unchanged, "
-            f"{_stale_text(kind, counts, guard)}",
+            f"{_stale_text(kind, counts, guard)}"
+            f"{f' ({restored:,} fresh again)' if restored else ''}",
             file=out,
         )
 

@@ -8,7 +8,12 @@ import sys
 
 import click
 
-from hub.cli.errors import CommandError, check_profile_option, hub_errors
+from hub.cli.errors import (
+    CommandError,
+    check_profile_option,
+    hub_errors,
+    is_interrupt,
+)
 from hub.cli.output import echo_json, echo_table
 from hub.errors import IntegrationError
 from hub.sdk.strategies import IngestResourcesStrategy
@@ -493,6 +498,21 @@ def _prompt_missing(
 
 
 def _prompt(field, current: str | None) -> str | None:
+    try:
+        return _ask(field, current)
+    except click.Abort as error:
+        if is_interrupt(error):
+            raise
+        # click aborts when standard input ends, as with < /dev/null.
+        raise CommandError(
+            f"standard input ended before a value for {field.name} was given; "
+            "set credentials without prompts with FIELD=VALUE arguments, "
+            "--stdin or --from-env",
+            2,
+        ) from None
+
+
+def _ask(field, current: str | None) -> str | None:
     label = field.prompt + (f" ({field.help})" if field.help else "")
     if field.secret:
         keep = current is not None
