@@ -249,14 +249,21 @@ def test_show_ambiguous_lists_choices(filled):
     assert "--connector other --profile default" in result.output
 
 
-def test_show_ambiguous_quotes_profile(filled):
-    # Only the CLI checks profile names, so a library run can store this one.
-    catalog = open_catalog(filled)
+def sync_profile_with_space(location):
+    """Sync bi.chart of ``bi`` under profile "eu west".
+
+    Only the CLI checks profile names, so a library run can store this one.
+    """
+    catalog = open_catalog(location)
     try:
         chart = Resource(entity_type="chart", databuilder_id="bi.chart")
         write_sync(catalog, "bi", [chart], profile="eu west")
     finally:
         catalog.close()
+
+
+def test_show_ambiguous_quotes_profile(filled):
+    sync_profile_with_space(filled)
 
     result = invoke(catalog_group, "show", "bi.chart", "--catalog", filled)
 
@@ -518,12 +525,7 @@ def test_export_json_counts(filled, tmp_path):
 
 
 def test_export_needs_one_profile(filled, tmp_path):
-    catalog = open_catalog(filled)
-    try:
-        chart = Resource(entity_type="chart", databuilder_id="bi.chart")
-        write_sync(catalog, "bi", [chart], profile="eu west")
-    finally:
-        catalog.close()
+    sync_profile_with_space(filled)
     target = tmp_path / "upload"
 
     every = invoke(catalog_group, "export", str(target), "--catalog", filled)
