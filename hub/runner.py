@@ -272,7 +272,7 @@ def _execute(state: _Run, connector_class, values, redactor: Redactor) -> RunRep
         "run_id": state.run_id,
         **state.sync.summary.get("catalog", {}),
     }
-    # The upload files replace the previous ones only once the catalog holds
+    # The upload files replace the previous ones only once the catalog contains
     # the same sync, so the two never disagree after a failed merge.
     if state.sync.result.stale_guard is None:
         _commit_outputs(state, report)

@@ -240,16 +240,16 @@ def test_mass_stale_guard_counts_lineage(catalog):
     edges = list(zip(identifiers, identifiers[1:], strict=False))
     sync(catalog, identifiers, edges=edges)
 
-    kept = sync(catalog, identifiers, edges=edges[:1])
+    guarded = sync(catalog, identifiers, edges=edges[:1])
     allowed = sync(catalog, identifiers, edges=edges[:1], allow_mass_stale=True)
 
-    assert kept.stale_guard.kind == "lineage edges"
-    assert kept.stale_guard.would_stale == 2
+    assert guarded.stale_guard.kind == "lineage edges"
+    assert guarded.stale_guard.would_stale == 2
     assert (
         "would mark 2 of 3 lineage edges stale"
-        in kept.as_dict()["stale_guard"]["reason"]
+        in guarded.as_dict()["stale_guard"]["reason"]
     )
-    assert kept.lineage.stale == 0
+    assert guarded.lineage.stale == 0
     assert allowed.lineage.stale == 2
 
 
@@ -651,7 +651,9 @@ def test_staging_sorts_with_small_cache(sqlite_catalog, statements):
         if text.startswith("INSERT INTO resources")
     )
     assert len(copies) == 2
-    assert shrink < min(copies) and max(copies) < restore < merge
+    assert shrink < min(copies)
+    assert max(copies) < restore
+    assert restore < merge
 
 
 def test_small_sync_keeps_indexes(sqlite_catalog, statements, monkeypatch):

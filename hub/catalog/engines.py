@@ -160,7 +160,8 @@ def _configure_sqlite_reader(dbapi_connection, connection_record) -> None:
     cursor.execute(f"PRAGMA threads = {SQLITE_SORT_THREADS}")
     cursor.close()
     # SQLite's own lower() changes only ASCII letters, so a search for
-    # "ärger" missed "Ärger"; Python's matches PostgreSQL's for most text.
+    # "ärger" missed "Ärger". Python's str.lower() agrees with PostgreSQL's
+    # lower() for most text.
     dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
 

@@ -240,7 +240,7 @@ def lineage_tree(
     """
     if not 1 <= depth <= MAX_LINEAGE_DEPTH:
         raise ValueError(
-            f"depth {depth} is outside 1 to {MAX_LINEAGE_DEPTH}; pass one inside"
+            f"invalid depth {depth}: pass a depth from 1 to {MAX_LINEAGE_DEPTH}"
         )
     walker = _LineageWalker(connector, profile, upstream)
     root = LineageNode(identifier, INTERNAL)

@@ -139,7 +139,7 @@ class CatalogSync:
             raise CatalogError(
                 f"run {self.run_id} of {self.key['connector']} (profile "
                 f"{self.key['profile']}) started before run {newer}, which has "
-                f"already synced the profile, so its older results were not "
+                "already synced the profile, so its older results were not "
                 f"merged; the catalog keeps the sync of run {newer}"
             )
         result.resources = merge.count_changes(connection, "resources", self.key)

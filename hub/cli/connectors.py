@@ -352,8 +352,9 @@ def _echo_catalog(catalog, out) -> None:
 def _stale_text(kind: str, counts: dict, guard: dict | None) -> str:
     if guard is None:
         return f"{counts['stale']:,} stale"
-    # Whichever kind tripped the fail-safe, it keeps both fresh.
-    if guard.get("kind", "resources").startswith(kind):
+    # Whichever kind tripped the fail-safe ("resources" or "lineage edges"),
+    # it keeps both fresh.
+    if guard["kind"].startswith(kind):
         return f"{guard['would_stale']:,} kept fresh by the fail-safe"
     return "none marked stale (fail-safe)"
 
@@ -387,6 +388,6 @@ def _warn_findings(report) -> None:
     if report.withheld_outputs:
         click.echo(
             "warning: the upload files were left as they were, because the "
-            f"fail-safe kept resources fresh: {', '.join(report.withheld_outputs)}",
+            f"fail-safe marked nothing stale: {', '.join(report.withheld_outputs)}",
             err=True,
         )
